@@ -1,0 +1,1 @@
+"""patera: a small, fast, pure-ASGI web framework."""
