@@ -1,0 +1,115 @@
+"""Pure HTTP helpers shared by the request side and the body parsers."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
+
+__all__ = ("parse_options_header",)
+
+_WS = " \t"
+
+
+def _is_windows_path(value: str, start: int) -> bool:
+    # NOTE: IE6/IE7 send full Windows paths ("C:\dir\f.png", "\\host\share\f") in
+    # filename="" without escaping the backslashes; unescaping would mangle them.
+    return value[start + 1 : start + 3] == ":\\" or value[start : start + 2] == "\\\\"
+
+
+def _decode_extended(value: str) -> str | None:
+    """RFC 5987/2231 ``charset'lang'%XX`` value, or None when it is not one."""
+    charset, sep, rest = value.partition("'")
+    if not sep:
+        return None
+    _lang, sep, encoded = rest.partition("'")
+    if not sep:
+        return None
+    raw = unquote_to_bytes(encoded)
+    try:
+        return raw.decode(charset.strip() or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
+def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
+    """Split ``type/sub; a=b; c="d"`` into the lower-cased base and its parameters.
+
+    Parameter names are lower-cased; quoted strings honour ``\\"`` and ``\\\\``;
+    RFC 5987 ``name*=`` values are decoded and win over the plain ``name``.
+    Junk segments are skipped. One forward scan with ``str.find``: linear time,
+    no regex, so a hostile header cannot trigger backtracking.
+    """
+    if not value:
+        return "", {}
+    n = len(value)
+    semi = value.find(";")
+    if semi < 0:
+        return value.strip(_WS).lower(), {}
+    base = value[:semi].strip(_WS).lower()
+    params: dict[str, str] = {}
+    extended: dict[str, str] = {}
+    i = semi + 1
+    while i < n:
+        if value[i] in " \t;":
+            i += 1
+            continue
+        end = value.find(";", i)
+        if end < 0:
+            end = n
+        eq = value.find("=", i, end)
+        if eq < 0:  # a bare word: junk for our purposes
+            i = end + 1
+            continue
+        name = value[i:eq].strip(_WS).lower()
+        i = eq + 1
+        while i < n and value[i] in _WS:
+            i += 1
+        if i < n and value[i] == '"':
+            i += 1
+            if name == "filename" and _is_windows_path(value, i):
+                close = value.find('"', i)
+                if close < 0:
+                    close = n
+                val = value[i:close]
+                i = close + 1
+            else:
+                pieces: list[str] = []
+                quote = value.find('"', i)
+                while True:
+                    # PERF: jump between quotes/backslashes with str.find; `quote`
+                    # is only recomputed once passed, so the scan stays linear.
+                    if quote != -1 and quote < i:
+                        quote = value.find('"', i)
+                    slash = value.find("\\", i, quote if quote >= 0 else n)
+                    if slash < 0:
+                        stop = quote if quote >= 0 else n
+                        pieces.append(value[i:stop])
+                        i = stop + 1
+                        break
+                    pieces.append(value[i:slash])
+                    nxt = value[slash + 1 : slash + 2]
+                    if nxt in ('"', "\\"):
+                        pieces.append(nxt)
+                    else:  # not an escape we know: keep the backslash literally
+                        pieces.append("\\" + nxt)
+                    i = slash + 2
+                val = "".join(pieces)
+            # skip whatever trails the closing quote up to the next ";"
+            nxt_semi = value.find(";", i) if i < n else -1
+            i = n if nxt_semi < 0 else nxt_semi + 1
+        else:
+            val = value[i:end].rstrip(_WS)
+            i = end + 1
+        if not name:
+            continue
+        if name[-1] == "*":
+            decoded = _decode_extended(val)
+            if decoded is not None:
+                extended[name[:-1]] = decoded
+                continue
+        params[name] = val
+    if extended:
+        params.update(extended)
+    return base, params

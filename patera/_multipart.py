@@ -1,0 +1,571 @@
+"""Streaming ``multipart/form-data`` decoder (RFC 7578, RFC 2046 §5.1).
+
+:class:`MultipartParser` is sans-I/O: ``feed(bytes)`` returns events (a
+:class:`Part` when a part's headers are complete, ``bytes`` of its decoded
+content, :data:`PART_END`), ``close()`` checks the final delimiter was seen.
+Limits raise while streaming. :func:`parse_multipart` drives it from an async
+chunk iterator and spools large files to disk off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import codecs
+from collections.abc import AsyncIterator
+from typing import Final, Union
+
+from ._http import parse_options_header
+from ._limits import BodyLimits
+from .exceptions import BadRequest, RequestEntityTooLarge
+from .uploads import UploadedFile
+
+__all__ = ("MultipartParser", "Part", "PartEnd", "PART_END", "Event", "parse_multipart", "boundary_from_content_type")
+
+# RFC 9110 tchar: the only bytes allowed in a header name.
+_TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_WS: Final = " \t"
+_PASSTHROUGH_CTE: Final = frozenset(("", "7bit", "8bit", "binary"))
+# Transport padding allowed between a boundary and its line break. Capped so the
+# look-ahead needed to classify a candidate delimiter is bounded.
+_MAX_PADDING: Final = 64
+# Spooled file data is handed to a worker thread in batches of at least this size.
+_WRITE_BATCH: Final = 1 << 20
+
+_PREAMBLE, _HEADERS, _DATA, _DONE, _FAILED = range(5)
+# _delimiter_end() results besides "index after the line break"
+_NEED_MORE, _NEAR_MISS, _CLOSE = -1, -2, -3
+
+
+def _malformed(reason: str) -> BadRequest:
+    return BadRequest(f"Malformed multipart body: {reason}")
+
+
+class Part:
+    """Header information of one body part, emitted once its header block is complete."""
+
+    __slots__ = ("name", "filename", "headers", "content_type", "charset")
+
+    def __init__(
+        self, name: str, filename: str | None, headers: dict[str, str], content_type: str | None, charset: str | None
+    ) -> None:
+        self.name = name
+        self.filename = filename  # None for a plain field; "" is still a file
+        self.headers = headers
+        self.content_type = content_type  # the raw header value, if any
+        self.charset = charset
+
+    @property
+    def is_file(self) -> bool:
+        return self.filename is not None
+
+    def __repr__(self) -> str:
+        return f"<Part name={self.name!r} filename={self.filename!r}>"
+
+
+class PartEnd:
+    """Marks the end of the current part's content."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PART_END"
+
+
+PART_END: Final = PartEnd()
+Event = Union[Part, bytes, PartEnd]
+
+
+class _Base64Decoder:
+    """Decodes base64 across chunk borders: whole 4-char quanta only, whitespace ignored."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def decode(self, data: bytes) -> bytes:
+        data = self._rest + data.translate(None, b" \t\r\n")
+        cut = len(data) & ~3
+        self._rest = data[cut:]
+        return self._b64(data[:cut])
+
+    def flush(self) -> bytes:
+        rest, self._rest = self._rest, b""
+        if rest:
+            raise _malformed("invalid base64 content")
+        return b""
+
+    @staticmethod
+    def _b64(data: bytes) -> bytes:
+        if not data:
+            return b""
+        try:
+            return binascii.a2b_base64(data, strict_mode=True)
+        except binascii.Error:
+            raise _malformed("invalid base64 content") from None
+
+
+class _QuotedPrintableDecoder:
+    """Decodes quoted-printable across chunk borders (an ``=`` escape may be split)."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def decode(self, data: bytes) -> bytes:
+        data = self._rest + data
+        eq = data.find(b"=", len(data) - 2)
+        if eq >= 0:  # "=", "=X" or "=\r" at the end may continue in the next chunk
+            self._rest = data[eq:]
+            data = data[:eq]
+        else:
+            self._rest = b""
+        return binascii.a2b_qp(data)
+
+    def flush(self) -> bytes:
+        rest, self._rest = self._rest, b""
+        return binascii.a2b_qp(rest)
+
+
+_Decoder = Union[_Base64Decoder, _QuotedPrintableDecoder]
+
+
+def _decode_header_bytes(raw: bytes, charset: str | None) -> str:
+    if charset:
+        try:
+            return raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def boundary_from_content_type(content_type: str | None) -> bytes:
+    """The ``boundary`` parameter as bytes.
+
+    Raises:
+        BadRequest: missing, longer than 70 chars, or not printable ASCII (RFC 2046 §5.1.1).
+    """
+    _base, params = parse_options_header(content_type)
+    boundary = params.get("boundary")
+    if boundary is None:
+        raise _malformed("missing boundary")
+    if not 1 <= len(boundary) <= 70 or not boundary.isascii() or not boundary.isprintable():
+        raise _malformed("invalid boundary")
+    return boundary.encode("ascii")
+
+
+class MultipartParser:
+    """Sans-I/O multipart decoder; see the module docstring for the event protocol.
+
+    The body is scanned with ``bytes.find`` for ``LF "--" boundary``; a CR before
+    the LF belongs to the delimiter (a bare LF is tolerated, as Werkzeug does).
+    A candidate only counts when followed by ``--`` (close) or optional padding and
+    a line break; anything else (``--boundaryQ``, ``--boundary\\rX``) is content.
+    """
+
+    __slots__ = (
+        "_needle",
+        "_buf",
+        "_state",
+        "_limits",
+        "_charset",
+        "_fields",
+        "_files",
+        "_part",
+        "_part_size",
+        "_decoder",
+        "_headers",
+        "_last_header",
+        "_header_size",
+        "_scan",
+    )
+
+    def __init__(self, boundary: bytes, limits: BodyLimits, *, charset: str | None = None) -> None:
+        if not 1 <= len(boundary) <= 70 or b"\r" in boundary or b"\n" in boundary:
+            raise _malformed("invalid boundary")
+        self._needle = b"\n--" + boundary
+        # NOTE: a virtual line break before the body lets the first delimiter be
+        # found exactly like the others (RFC 2046 allows it at the very start).
+        self._buf = b"\r\n"
+        self._state = _PREAMBLE
+        self._limits = limits
+        self._charset = charset
+        self._fields = 0
+        self._files = 0
+        self._part: Part | None = None
+        self._part_size = 0
+        self._decoder: _Decoder | None = None
+        self._headers: dict[str, str] = {}
+        self._last_header = ""
+        self._header_size = 0
+        self._scan = 0
+
+    @property
+    def complete(self) -> bool:
+        """True once the close delimiter was seen; later input is epilogue."""
+        return self._state == _DONE
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Consume ``data``; return the events it completes.
+
+        Raises:
+            BadRequest: the body is malformed.
+            RequestEntityTooLarge: a form limit was crossed.
+        """
+        state = self._state
+        if state == _DONE:
+            return []
+        if state == _FAILED:
+            raise _malformed("parser already failed")
+        buf = self._buf + data if self._buf else data
+        events: list[Event] = []
+        pos = 0
+        try:
+            while True:
+                state = self._state
+                if state == _DATA:
+                    pos, go_on = self._feed_data(buf, pos, events)
+                elif state == _HEADERS:
+                    pos, go_on = self._feed_headers(buf, pos, events)
+                elif state == _PREAMBLE:
+                    pos, go_on = self._feed_preamble(buf, pos)
+                else:  # _DONE: the epilogue is ignored
+                    self._buf = b""
+                    return events
+                if not go_on:
+                    break
+        except BaseException:
+            self._state = _FAILED
+            self._buf = b""
+            raise
+        # PERF: offsets into one buffer while parsing; only the short unconsumed
+        # tail is copied, so many parts in one chunk cost O(n), not O(n * parts).
+        self._buf = buf[pos:] if pos else buf
+        return events
+
+    def close(self) -> None:
+        """Declare the end of the body.
+
+        Raises:
+            BadRequest: the close delimiter has not been seen (truncated body).
+        """
+        if self._state != _DONE:
+            self._state = _FAILED
+            self._buf = b""
+            raise _malformed("unexpected end of body (missing final delimiter)")
+
+    # ------------------------------------------------------------------ states
+
+    def _delimiter_end(self, buf: bytes, j: int) -> int:
+        """Classify what follows ``LF--boundary`` at ``j``; see the ``_NEED_MORE`` constants."""
+        n = len(buf)
+        if j + 2 > n:
+            return _NEED_MORE
+        if buf[j] == 45 and buf[j + 1] == 45:  # "--"
+            return _CLOSE
+        k = j
+        limit = min(n, j + _MAX_PADDING + 1)
+        while k < limit and buf[k] in b" \t":
+            k += 1
+        if k - j > _MAX_PADDING:
+            return _NEAR_MISS
+        if k >= n:
+            return _NEED_MORE
+        c = buf[k]
+        if c == 10:
+            return k + 1
+        if c == 13:
+            if k + 1 >= n:
+                return _NEED_MORE
+            return k + 2 if buf[k + 1] == 10 else _NEAR_MISS
+        return _NEAR_MISS
+
+    def _feed_preamble(self, buf: bytes, pos: int) -> tuple[int, bool]:
+        needle = self._needle
+        search = pos
+        while True:
+            i = buf.find(needle, search)
+            if i < 0:
+                return max(pos, len(buf) - len(needle)), False
+            end = self._delimiter_end(buf, i + len(needle))
+            if end == _NEED_MORE:
+                return i, False
+            if end == _NEAR_MISS:
+                search = i + 1
+                continue
+            if end == _CLOSE:  # an empty form
+                self._state = _DONE
+                return len(buf), True
+            self._start_headers()
+            return end, True
+
+    def _start_headers(self) -> None:
+        self._state = _HEADERS
+        self._headers = {}
+        self._last_header = ""
+        self._header_size = 0
+        self._scan = 0
+
+    def _feed_headers(self, buf: bytes, pos: int, events: list[Event]) -> tuple[int, bool]:
+        max_size = self._limits.max_part_header_size
+        headers = self._headers
+        while True:
+            nl = buf.find(b"\n", pos + self._scan)
+            if nl < 0:
+                pending = len(buf) - pos
+                if self._header_size + pending > max_size:
+                    raise RequestEntityTooLarge("Part header too large")
+                self._scan = pending  # PERF: do not rescan a long header line per chunk
+                return pos, False
+            self._scan = 0
+            self._header_size += nl + 1 - pos
+            if self._header_size > max_size:
+                raise RequestEntityTooLarge("Part header too large")
+            end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+            line = buf[pos:end]
+            pos = nl + 1
+            if not line:
+                self._begin_part(events)
+                return pos, True
+            if b"\r" in line:
+                raise _malformed("CR in part header not followed by LF")
+            if line[0] in b" \t":
+                # NOTE: obsolete line folding (RFC 5322 §2.2.3); email.generator still folds.
+                if not self._last_header:
+                    raise _malformed("part header starts with whitespace")
+                key = self._last_header
+                headers[key] = headers[key] + " " + _decode_header_bytes(line, self._charset).strip(_WS)
+                continue
+            colon = line.find(b":")
+            if colon < 0:
+                raise _malformed("part header without colon")
+            raw_name = line[:colon]
+            if not raw_name or raw_name.translate(None, _TCHAR):
+                raise _malformed("invalid part header name")
+            key = raw_name.decode("ascii").lower()
+            value = _decode_header_bytes(line[colon + 1 :], self._charset).strip(" \t")
+            if key not in headers:  # the first occurrence wins
+                headers[key] = value
+                self._last_header = key
+            else:
+                self._last_header = ""
+
+    def _begin_part(self, events: list[Event]) -> None:
+        headers = self._headers
+        disposition = headers.get("content-disposition")
+        if disposition is None:
+            raise _malformed("part without Content-Disposition")
+        kind, params = parse_options_header(disposition)
+        if kind != "form-data":
+            raise _malformed("Content-Disposition is not form-data")
+        name = params.get("name")
+        if name is None:
+            raise _malformed("part without a name")
+        filename = params.get("filename")
+        limits = self._limits
+        if filename is None:
+            self._fields += 1
+            if self._fields > limits.max_form_fields:
+                raise RequestEntityTooLarge("Too many form fields")
+        else:
+            self._files += 1
+            if self._files > limits.max_form_files:
+                raise RequestEntityTooLarge("Too many files")
+        content_type = headers.get("content-type")
+        charset = parse_options_header(content_type)[1].get("charset") if content_type else None
+        cte = headers.get("content-transfer-encoding")
+        decoder: _Decoder | None = None
+        if cte is not None:
+            cte = cte.strip(" \t").lower()
+            if cte == "base64":
+                decoder = _Base64Decoder()
+            elif cte == "quoted-printable":
+                decoder = _QuotedPrintableDecoder()
+            elif cte not in _PASSTHROUGH_CTE:
+                raise _malformed("unsupported Content-Transfer-Encoding")
+        self._decoder = decoder
+        self._part = part = Part(name, filename, headers, content_type, charset)
+        self._part_size = 0
+        self._state = _DATA
+        events.append(part)
+
+    def _emit(self, chunk: bytes, events: list[Event]) -> None:
+        if self._decoder is not None:
+            chunk = self._decoder.decode(chunk)
+        part = self._part
+        if part is not None and part.filename is None:
+            self._part_size += len(chunk)
+            if self._part_size > self._limits.max_form_memory_size:
+                raise RequestEntityTooLarge("Form field too large")
+        if chunk:
+            events.append(chunk)
+
+    def _feed_data(self, buf: bytes, pos: int, events: list[Event]) -> tuple[int, bool]:
+        needle = self._needle
+        nlen = len(needle)
+        search = pos
+        while True:
+            i = buf.find(needle, search)
+            if i < 0:
+                # Keep len(needle) bytes: enough for a delimiter (and its CR) split across chunks.
+                cut = len(buf) - nlen
+                if cut > pos:
+                    self._emit(buf[pos:cut], events)
+                    return cut, False
+                return pos, False
+            end = self._delimiter_end(buf, i + nlen)
+            if end == _NEAR_MISS:
+                search = i + 1
+                continue
+            start = i - 1 if i > pos and buf[i - 1] == 13 else i
+            if start > pos:
+                self._emit(buf[pos:start], events)
+            if end == _NEED_MORE:
+                return start, False
+            if self._decoder is not None:
+                tail = self._decoder.flush()
+                self._decoder = None
+                if tail:
+                    self._emit(tail, events)
+            events.append(PART_END)
+            self._part = None
+            if end == _CLOSE:
+                self._state = _DONE
+                return len(buf), True
+            self._start_headers()
+            return end, True
+
+
+# ---------------------------------------------------------------------- async driver
+
+
+def _decode_field(raw: bytes, charset: str) -> str:
+    try:
+        return raw.decode(charset)
+    except LookupError:
+        pass
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+async def parse_multipart(
+    chunks: AsyncIterator[bytes], content_type: str, limits: BodyLimits
+) -> tuple[list[tuple[str, str]], list[tuple[str, UploadedFile]]]:
+    """Parse a ``multipart/form-data`` body into ``(fields, files)`` in arrival order.
+
+    Files above ``limits.form_spool_max_size`` are spooled to temporary files; those
+    writes run in a worker thread (one batch in flight while parsing continues).
+    On any error, including the chunk iterator raising (``ClientDisconnected``),
+    every file created so far is closed (deleting its temp file) and the error re-raised.
+
+    Raises:
+        BadRequest: missing/invalid boundary or a malformed (including truncated) body.
+        RequestEntityTooLarge: a body or form limit was crossed.
+    """
+    parser = MultipartParser(boundary_from_content_type(content_type), limits)
+    loop = asyncio.get_running_loop()
+    spool_max = limits.form_spool_max_size
+    max_length = limits.max_content_length
+    raw_fields: list[tuple[str, bytes, str | None]] = []
+    files: list[tuple[str, UploadedFile]] = []
+    part: Part | None = None
+    field_data: list[bytes] = []
+    upload: UploadedFile | None = None
+    pending: list[bytes] = []
+    pending_size = 0
+    written = 0  # bytes of `upload` written or handed to the writer
+    spooling = False  # `upload` has (or will have) a temp file: writes go to the thread
+    writer: asyncio.Future[None] | None = None
+    received = 0
+
+    async def write(target: UploadedFile, batch: list[bytes], finish: bool) -> None:
+        nonlocal writer
+        if writer is not None:
+            await writer  # one batch in flight keeps memory bounded and order intact
+            writer = None
+        writer = loop.run_in_executor(None, target._append, batch, finish)
+
+    try:
+        async for chunk in chunks:
+            if max_length is not None:
+                received += len(chunk)
+                if received > max_length:
+                    raise RequestEntityTooLarge("Request body too large")
+            for event in parser.feed(chunk):
+                if type(event) is bytes:
+                    if upload is None:
+                        field_data.append(event)
+                    else:
+                        pending.append(event)
+                        pending_size += len(event)
+                elif event is PART_END:
+                    if upload is None:
+                        assert part is not None
+                        raw_fields.append((part.name, b"".join(field_data), part.charset))
+                        field_data = []
+                    elif spooling or written + pending_size > spool_max:
+                        spooling = True
+                        await write(upload, pending, True)
+                        pending, pending_size = [], 0
+                    else:
+                        upload._append(pending, True)  # in memory: no I/O to offload
+                        pending, pending_size = [], 0
+                    part = upload = None
+                else:
+                    assert isinstance(event, Part)
+                    part = event
+                    if event.filename is not None:
+                        upload = UploadedFile(
+                            None, event.filename, event.content_type, event.headers, spool_max_size=spool_max
+                        )
+                        files.append((event.name, upload))
+                        written, spooling = 0, False
+            if upload is not None and pending:
+                if not spooling and written + pending_size <= spool_max:
+                    upload._append(pending)
+                    written += pending_size
+                    pending, pending_size = [], 0
+                elif pending_size >= _WRITE_BATCH:
+                    spooling = True
+                    await write(upload, pending, False)
+                    written += pending_size
+                    pending, pending_size = [], 0
+            if parser.complete:
+                break
+        parser.close()
+        if writer is not None:
+            await writer
+            writer = None
+    except BaseException:
+        uploads = [f for _, f in files]
+        if writer is not None and not writer.done():
+            # The worker may still be writing (or rolling over); close again once it is done.
+            writer.add_done_callback(lambda fut: (fut.cancelled() or fut.exception(), [u.close() for u in uploads]))
+        for f in uploads:
+            try:
+                f.close()
+            except Exception:  # pragma: no cover - closing must not mask the original error
+                pass
+        raise
+
+    charset = "utf-8"
+    for name, raw, _cs in raw_fields:
+        if name == "_charset_":
+            candidate = raw.decode("latin-1").strip()
+            try:
+                codecs.lookup(candidate)
+                charset = candidate
+            except LookupError:
+                pass
+            break
+    fields = [(name, _decode_field(raw, cs or charset)) for name, raw, cs in raw_fields]
+    return fields, files
