@@ -1,8 +1,8 @@
 """Cookie parsing and ``Set-Cookie`` serialisation (SPEC §6), pure and linear-time.
 
-Written in-house instead of using :mod:`http.cookies`: that module drops every cookie
-after one it cannot parse, accepts nameless pairs such as ``=__Host-sid=x`` under a
-made-up name, and its unquoting was quadratic on backslash runs (CVE-2024-7592).
+Written in-house instead of using :mod:`http.cookies`: that module discards every cookie
+in the header when one pair is malformed, raises ``CookieError`` on input such as
+``=__Host-sid=x``, and its unquoting was quadratic on backslash runs (CVE-2024-7592).
 """
 
 from __future__ import annotations
