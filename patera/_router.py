@@ -628,7 +628,7 @@ class Router:
         static: dict[str, dict[str, Rule]] = {}
         cache = self._regex_cache
 
-        def visit(state: _State, keys: list[str]) -> None:
+        def visit(state: _State, keys: list[str] | None) -> None:
             ordered = sorted(state._dyn, key=lambda entry: entry[0].weight)  # stable: ties keep registration order
             compiled = []
             for part, nxt in ordered:
@@ -636,9 +636,12 @@ class Router:
                 if match is None:
                     match = cache[part.content] = re.compile(part.content).match
                 compiled.append((match, part.final, part.suffixed, nxt))
-                visit(nxt, keys)
+                visit(nxt, None)  # below a dynamic part nothing is reachable by static lookup
             state.dynamic = tuple(compiled)
             for key, nxt in state.static.items():
+                if keys is None:
+                    visit(nxt, None)
+                    continue
                 keys.append(key)
                 self._add_static(static, "/".join(keys), nxt)
                 visit(nxt, keys)
