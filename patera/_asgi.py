@@ -1,0 +1,238 @@
+"""The ASGI boundary: the only module that switches on ``scope["type"]``.
+
+HTTP requests run through a stack composed once in :meth:`ASGIHandler.compose`:
+route match (recorded on the request) → CORS → user middleware → endpoint, with
+exceptions turned into responses by ``_errors``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from ._cors import is_same_origin, merge_vary
+from ._errors import allow_header
+from ._router import RequestRedirect
+from .exceptions import MethodNotAllowed, NotFound
+from .response import Response, ResponseValidationError
+
+if TYPE_CHECKING:
+    from ._types import Receive, Scope, Send
+    from .request import Request
+
+__all__ = ("ASGIHandler",)
+
+Layer = Callable[["Request"], Awaitable[Response[Any]]]
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(32), 127]}
+
+
+def _printable(text: str) -> str:
+    """Access-log safe: control characters escaped so a path cannot forge log lines."""
+    return text.translate(_CONTROL)
+
+
+class ASGIHandler:
+    """Dispatches ASGI connections for one :class:`~patera.app.Patera` instance."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._pipeline: Layer = self._innermost
+        self._access_log = bool(app.get_conf("ACCESS_LOG", True))
+
+    # ------------------------------------------------------------------ composition
+
+    def compose(self) -> None:
+        """Build the middleware chain once; exceptions inside it become responses."""
+        app = self.app
+        render = app.errors.render
+        chain: Layer = self._innermost
+        if app.middleware:
+            innermost = chain
+
+            async def safe(req: Request) -> Response[Any]:
+                try:
+                    return await innermost(req)
+                except Exception as exc:
+                    return await render(req, exc)
+
+            chain = safe
+            for middleware_cls in reversed(app.middleware):
+                chain = _checked(middleware_cls(app, chain))
+        self._pipeline = chain
+
+    async def _innermost(self, req: Request) -> Response[Any]:
+        endpoint = req.endpoint
+        if endpoint is not None:
+            return await endpoint(req)  # type: ignore[no-any-return]
+        error = req.route_error
+        if isinstance(error, RequestRedirect):
+            query = req.scope.get("query_string", b"")
+            location = error.location + ("?" + query.decode("latin-1") if query else "")
+            return req.response.redirect(location, 308)
+        if isinstance(error, MethodNotAllowed) and req.method == "OPTIONS":
+            res = req.response.status(200)
+            res.headers["allow"] = allow_header(error.valid_methods)
+            return res
+        raise error if error is not None else NotFound()
+
+    # ------------------------------------------------------------------ entry point
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "websocket":
+            from .websockets import serve_websocket
+
+            await serve_websocket(self.app, scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(scope, receive, send)
+        else:
+            raise ValueError(f"unsupported ASGI scope type {kind!r}")
+
+    # ------------------------------------------------------------------ http
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        started = time.perf_counter() if self._access_log else 0.0
+        req = app.request_class(scope, receive, app)
+        method = scope["method"]
+        try:
+            endpoint, params = app.router.match(scope["path"], method)
+        except (NotFound, RequestRedirect) as exc:
+            req.route_error = exc
+        else:
+            req.endpoint = endpoint
+            req.route_parameters = params
+            req.route_handler = endpoint.handler
+            req.limits = endpoint.limits
+        try:
+            res = await self._respond(req)
+            try:
+                await res.send_to(send, head=method == "HEAD", receive=receive)
+            except ResponseValidationError as exc:
+                await app.errors.unhandled(req, exc).send_to(send, head=method == "HEAD")
+        finally:
+            if req._uploads:
+                req.close_uploads()
+        if self._access_log:
+            self._log_access(req, res.status_code, started)
+
+    async def _respond(self, req: Request) -> Response[Any]:
+        """Run the pipeline under the CORS layer (SPEC §3.3 steps 2–5)."""
+        origin = None
+        for key, value in req.scope["headers"]:
+            if key == b"origin":
+                origin = value.decode("latin-1")
+                break
+        if origin is not None:
+            endpoint = req.endpoint
+            policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
+            if policy is not None and not is_same_origin(origin, req.scheme, req.headers.get("host")):
+                return await self._cross_origin(req, origin, policy)
+        try:
+            return await self._pipeline(req)
+        except Exception as exc:
+            return await self.app.errors.render(req, exc)
+
+    async def _cross_origin(self, req: Request, origin: str, policy: Any) -> Response[Any]:
+        headers = req.headers
+        requested = headers.get("access-control-request-method")
+        if req.method == "OPTIONS" and requested is not None:
+            status, raw, body = self._preflight_policy(req, requested, policy).preflight(
+                origin, requested, headers.get("access-control-request-headers")
+            )
+            return _raw_response(self.app, status, raw, body)
+        extra = policy.actual_headers(origin)
+        if extra is None:
+            status, raw, body = policy.refusal()
+            return _raw_response(self.app, status, raw, body)
+        try:
+            res = await self._pipeline(req)
+        except Exception as exc:
+            res = await self.app.errors.render(req, exc)
+        res_headers = res.headers
+        res_headers.raw.extend(extra)
+        res_headers["vary"] = merge_vary(res_headers.get("vary"))
+        return res
+
+    def _preflight_policy(self, req: Request, requested: str, fallback: Any) -> Any:
+        """Options of the endpoint matching path and requested method, else any on the path."""
+        router = self.app.router
+        path = req.path
+        candidates = [requested.strip().upper(), *sorted(router.allowed_methods(path))]
+        for method in candidates:
+            try:
+                endpoint, _ = router.match(path, method)
+            except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
+                continue
+            return endpoint.cors_policy or _DISABLED
+        return fallback
+
+    def _log_access(self, req: Request, status: int, started: float) -> None:
+        client = req.scope.get("client")
+        who = f"{client[0]}:{client[1]}" if client else "-"
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.info(
+            '{} "{} {} HTTP/{}" {} {:.2f}ms',
+            who, _printable(req.method), _printable(req.path), req.scope.get("http_version", "1.1"), status, elapsed,
+        )
+
+    # ------------------------------------------------------------------ lifespan
+
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "lifespan.startup":
+                try:
+                    await app.startup()
+                except Exception as exc:
+                    logger.exception("application startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                failures = await app.shutdown()
+                if failures:
+                    await send({"type": "lifespan.shutdown.failed", "message": "; ".join(map(str, failures))})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+class _DisabledPolicy:
+    """Preflight for an endpoint with CORS off: refuse, as a browser would see no grant."""
+
+    enabled = False
+
+    def preflight(self, origin: str, method: str, headers: str | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        return 403, [(b"content-type", b"application/json")], b'{"status":"error","message":"CORS origin not allowed"}'
+
+
+_DISABLED = _DisabledPolicy()
+
+
+def _raw_response(app: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response[Any]:
+    res = app.response_class(app)
+    res.status_code = status
+    res.headers.raw.extend(headers)
+    res.body = body
+    return res
+
+
+def _checked(middleware: Any) -> Layer:
+    """A middleware call that refuses anything but a Response (SPEC §9)."""
+    call = middleware.middleware
+
+    async def run(req: Request) -> Response[Any]:
+        res = await call(req)
+        if not isinstance(res, Response):
+            raise TypeError(f"{type(middleware).__name__}.middleware must return a Response, got {type(res).__name__}")
+        return res
+
+    return run

@@ -1,0 +1,249 @@
+"""Endpoints: everything about a handler decided once at registration, run per request.
+
+``Endpoint.__init__`` inspects the handler (parameters, body model, return type,
+sync/async, hooks); ``Endpoint.__call__`` only does what the request needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from loguru import logger
+from pydantic import BaseModel, TypeAdapter
+
+from ._limits import BodyLimits
+from .controller.decorators import EndpointSpec
+from .exceptions import InvalidRouteHandler, UnexpectedDecorator, UnsupportedMediaType
+from .media_types import MediaType
+from .response import Response
+
+__all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
+
+_JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
+_FORM_CONSUMERS = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
+_LIST_ORIGINS = (list, set, frozenset, tuple, typing.Sequence, typing.MutableSequence, typing.AbstractSet)
+
+
+def resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """Annotations with strings evaluated in the handler's own module; raw ones on failure."""
+    target = inspect.unwrap(func)
+    try:
+        return inspect.get_annotations(target, eval_str=True)
+    except Exception:
+        try:
+            return typing.get_type_hints(target, include_extras=True)
+        except Exception:
+            return dict(getattr(target, "__annotations__", {}))
+
+
+def unwrap_model(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel class behind ``Model``, ``Annotated[Model, …]`` or ``Model | None``."""
+    if isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) else None
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return unwrap_model(typing.get_args(annotation)[0])
+    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None) and (model := unwrap_model(arg)) is not None:
+                return model
+    return None
+
+
+def response_adapter(func: Callable[..., Any]) -> TypeAdapter[Any] | None:
+    """A TypeAdapter for ``T`` when the return annotation is ``Response[T]``."""
+    annotation = resolved_hints(func).get("return")
+    if annotation is None or isinstance(annotation, str):
+        return None
+    origin = typing.get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, Response):
+        args = typing.get_args(annotation)
+        if args and args[0] is not Any:
+            return TypeAdapter(args[0])
+    return None
+
+
+def call_maybe_sync(func: Callable[..., Any]) -> Callable[..., Any]:
+    """An async callable for ``func``; plain functions run in the default thread pool."""
+    if inspect.iscoroutinefunction(inspect.unwrap(func)) or inspect.iscoroutinefunction(func):
+        return func
+
+    async def in_thread(*args: Any, **kwargs: Any) -> Any:
+        result = await asyncio.to_thread(func, *args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    return functools.update_wrapper(in_thread, func)
+
+
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Model fields typed as sequences: a single form value must be wrapped in a list."""
+    names = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        origin = typing.get_origin(annotation)
+        if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            origin = typing.get_origin(args[0]) if len(args) == 1 else None
+        if origin in _LIST_ORIGINS or annotation in _LIST_ORIGINS:
+            names.add(info.alias or name)
+    return frozenset(names)
+
+
+class Endpoint:
+    """A registered handler, ready to run."""
+
+    __slots__ = (
+        "name",
+        "controller",
+        "spec",
+        "func",
+        "handler",
+        "rule",
+        "method",
+        "limits",
+        "cors_policy",
+        "body_param",
+        "body_model",
+        "list_fields",
+        "consumes",
+        "produces_type",
+        "produces_base",
+        "produces_status",
+        "adapter",
+        "before",
+        "after",
+        "guards",
+        "_call",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        controller: Any,
+        spec: EndpointSpec,
+        rule: str,
+        variables: list[str],
+        limits: BodyLimits,
+        guards: list[Callable[..., Any]] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.name = name
+        self.controller = controller
+        self.spec = spec
+        self.rule = rule
+        self.method = spec.method
+        self.func = spec.func
+        self.handler = spec.func.__get__(controller, type(controller))  # the bound method
+        self.limits = limits.override(**spec.limits) if spec.limits else limits
+        self.cors_policy: Any = None
+        self.guards = list(guards) + list(spec.guards)
+
+        signature = inspect.signature(self.func)
+        params = list(signature.parameters.values())
+        takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params)
+        names = {p.name for p in params}
+        for var in variables:
+            if var not in names and not takes_kwargs:
+                raise InvalidRouteHandler(f"{name}: route variable {var!r} of {rule!r} is not a parameter of the handler")
+
+        hints = resolved_hints(self.func)
+        self.body_param: str | None = None
+        self.body_model: type[BaseModel] | None = None
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        for param in positional[2:] + [p for p in params if p.kind is p.KEYWORD_ONLY]:
+            model = unwrap_model(hints.get(param.name, param.annotation))
+            if model is not None:
+                self.body_param, self.body_model = param.name, model
+                break
+        self.consumes = spec.consumes
+        if self.body_model is not None and self.consumes is not None and self.consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
+            raise UnexpectedDecorator(f"{name}: @consumes({self.consumes.value!r}) cannot inject {self.body_model.__name__}")
+        if self.consumes is None:
+            self.body_param = self.body_model = None
+        self.list_fields = _list_fields(self.body_model) if self.body_model is not None else frozenset()
+
+        produces = spec.produces
+        self.produces_type: str | None = None
+        self.produces_base: str | None = None
+        if produces is not None and produces is not MediaType.NO_CONTENT:
+            self.produces_base = produces.value
+            self.produces_type = produces.value + ("; charset=utf-8" if produces.value.startswith("text/") else "")
+        self.produces_status = spec.produces_status if produces is not None else None
+        self.adapter = response_adapter(self.func)
+
+        cls = type(controller)
+        self.before = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("before")]
+        self.after = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("after")]
+        self._call = call_maybe_sync(self.handler)
+
+    def accepts(self, content_type: str | None) -> bool:
+        if content_type is None:
+            return False
+        base = content_type.partition(";")[0].strip().lower()
+        consumes = self.consumes
+        if consumes in _JSON_CONSUMERS:
+            return base == "application/json" or base.endswith("+json")
+        return base == consumes
+
+    async def _read_body(self, req: Any) -> Any:
+        consumes = self.consumes
+        if consumes in _JSON_CONSUMERS:
+            data = await req.json_strict()
+        elif consumes is MediaType.MULTIPART_FORM_DATA:
+            data = await req.form_and_files()
+        else:
+            data = await req.form()
+        model = self.body_model
+        assert model is not None
+        if self.list_fields and isinstance(data, dict):
+            data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
+        try:
+            return model.model_validate(data)
+        except Exception as exc:
+            req._body_error = exc  # rendered as 422 unless a handler catches it
+            raise
+
+    async def __call__(self, req: Any) -> Response[Any]:
+        for guard in self.guards:
+            await guard(req)
+        for hook in self.before:
+            early = await hook(req)
+            if isinstance(early, Response):
+                return early
+        kwargs = req.route_parameters
+        if self.consumes is not None:
+            content_type = req.content_type
+            if not self.accepts(content_type):
+                raise UnsupportedMediaType(self.consumes.value, content_type)
+            if self.body_param is not None and self.body_param not in kwargs:
+                kwargs = {**kwargs, self.body_param: await self._read_body(req)}
+        res = await self._call(req, **kwargs)
+        if not isinstance(res, Response):
+            raise TypeError(f"{self.name} must return a Response, got {type(res).__name__}")
+        if self.produces_status is not None:
+            self._apply_produces(res)
+        if self.adapter is not None:
+            res._body_type = self.adapter
+        for hook in self.after:
+            await hook(res)
+        return res
+
+    def _apply_produces(self, res: Response[Any]) -> None:
+        current = res.headers.get("content-type")
+        if self.produces_type is None:  # MediaType.NO_CONTENT
+            res.headers.pop("content-type", None)
+        else:
+            if current is not None and current.partition(";")[0].strip().lower() != self.produces_base:
+                logger.warning(
+                    "{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, current
+                )
+            res.headers["content-type"] = self.produces_type
+        if not res.status_explicit and self.produces_status is not None:
+            res.status_code = self.produces_status

@@ -1,0 +1,463 @@
+"""``Patera``: configuration, registration and the one-time build of the request stack."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import inspect
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from loguru import logger
+
+from ._asgi import ASGIHandler
+from ._cors import CorsOptions, CorsPolicy
+from ._dispatch import Endpoint
+from ._errors import ErrorRenderer
+from ._exception_handler import ExceptionHandler
+from ._extension import BaseExtension
+from ._limits import BodyLimits
+from ._router import Router
+from ._types import ASGIApp, Receive, Scope, Send
+from .config import BaseConfig, load_config
+from .controller import Controller
+from .exceptions import MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
+from .middleware import MiddlewareBase
+from .request import Request
+from .response import Response
+
+__all__ = ("Patera", "app", "app_path", "on_startup", "on_shutdown", "compose_rule")
+
+C = TypeVar("C", bound=type)
+F = TypeVar("F", bound=Callable[..., Any])
+_LIFESPAN_ATTR = "__patera_lifespan__"
+_VARIABLE_RE = re.compile(r"<([^<>]+)>")
+
+
+def app(import_name: str, configs: type[BaseConfig] | BaseConfig) -> Callable[[C], C]:
+    """Attach the import name and configuration to a ``Patera`` subclass."""
+
+    def mark(cls: C) -> C:
+        cls.__patera_app__ = (import_name, configs)  # type: ignore[attr-defined]
+        return cls
+
+    return mark
+
+
+def app_path(url_path: str | None = None) -> Callable[[C], C]:
+    """An app-wide URL prefix for every controller except the static one."""
+
+    def mark(cls: C) -> C:
+        cls.__patera_app_path__ = url_path or ""  # type: ignore[attr-defined]
+        return cls
+
+    return mark
+
+
+def on_startup(fn: F) -> F:
+    setattr(fn, _LIFESPAN_ATTR, "startup")
+    return fn
+
+
+def on_shutdown(fn: F) -> F:
+    setattr(fn, _LIFESPAN_ATTR, "shutdown")
+    return fn
+
+
+def compose_rule(*parts: str) -> str:
+    """Join URL pieces, collapsing slashes; a trailing slash survives only from the last piece."""
+    joined = "/" + "/".join(p.strip("/") for p in parts if p and p.strip("/"))
+    last = parts[-1] if parts else ""
+    if last.endswith("/") and joined != "/":
+        joined += "/"
+    return re.sub(r"/{2,}", "/", joined)
+
+
+def _root_path(import_name: str) -> str:
+    module = sys.modules.get(import_name)
+    filename = getattr(module, "__file__", None)
+    if filename is None and import_name != "__main__":
+        try:
+            found = importlib.util.find_spec(import_name)
+        except (ImportError, ValueError):
+            found = None
+        filename = found.origin if found is not None and found.origin not in (None, "built-in", "frozen") else None
+    if filename is None or import_name == "__main__":
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(filename))
+
+
+def load_import_string(spec: str) -> Any:
+    """``package.module:Name`` → the object; ``MissingImportModule`` names what failed."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MissingImportModule(f"Could not import {spec!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise MissingImportModule(f"Could not import {spec!r}: module {module_name!r} has no {attr!r}") from exc
+
+
+class Patera:
+    """The application. Subclass it, decorate with ``@app(__name__, configs=Config)``."""
+
+    def __init__(self, cli_mode: bool = False) -> None:
+        marker = getattr(type(self), "__patera_app__", None)
+        if marker is None:
+            raise MissingAppConfigurations(f"{type(self).__name__} needs the @app(__name__, configs=...) decorator")
+        import_name, configs = marker
+        self._config = load_config(configs)
+        self._configs: dict[str, Any] = self._config.to_dict()
+        self._configs["REQUEST_CLASS"] = self._configs.get("REQUEST_CLASS") or Request
+        self._configs["RESPONSE_CLASS"] = self._configs.get("RESPONSE_CLASS") or Response
+        self._import_name = import_name
+        self._root_path = _root_path(import_name)
+        self._app_path: str = getattr(type(self), "__patera_app_path__", "")
+        self._cli_mode = cli_mode
+        self.debug: bool = bool(self._configs["DEBUG"])
+        self.request_class: type[Request] = self._configs["REQUEST_CLASS"]
+        self.response_class: type[Response[Any]] = self._configs["RESPONSE_CLASS"]
+        self.body_limits = BodyLimits.from_config(self._configs)
+
+        self._router = Router(strict_slashes=bool(self._configs["STRICT_SLASHES"]))
+        self._ws_router = Router(strict_slashes=bool(self._configs["STRICT_SLASHES"]))
+        self._endpoints: dict[str, Endpoint] = {}
+        self._controllers: list[Controller] = []
+        self._aliases: dict[str, str] = {}
+        self._errors = ErrorRenderer(self)
+        self._middleware: list[type[MiddlewareBase]] = []
+        self._asgi_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        self._startup: list[Callable[[], Any]] = []
+        self._shutdown: list[Callable[[], Any]] = []
+        self._extensions: dict[str, Any] = {}
+        self._models: dict[str, list[Any]] = {}
+        self._cli_controllers: list[Any] = []
+        self._template_paths: list[str] = []
+        self._global_context_methods: list[Callable[..., Any]] = []
+        self._loaded: set[int] = set()
+        self._sink_ids: list[int] = []
+        self._jinja_env: Any = None
+        self._json_spec: dict[str, Any] | None = None
+        self._built = False
+        self._asgi_app: ASGIApp | None = None
+        self.global_cors: CorsPolicy | None = None
+
+        from ._log_buffer import LogBuffer
+        from .logging import configure_default_logger
+
+        self._log_buffer = LogBuffer(int(self._configs.get("IN_MEMORY_LOG_BUFFER_SIZE", 1000)))
+        if not cli_mode:
+            self._sink_ids.append(configure_default_logger(self._configs))
+        self._sink_ids.append(self._log_buffer.attach())
+        self._load_modules()
+
+    # ------------------------------------------------------------------ loading (SPEC 1.6)
+
+    def _load_modules(self) -> None:
+        keys = ("MODELS", "EXTENSIONS", "CLI_CONTROLLERS") if self._cli_mode else (
+            "LOGGERS", "MODELS", "EXTENSIONS", "CONTROLLERS", "CLI_CONTROLLERS", "EXCEPTION_HANDLERS", "MIDDLEWARE",
+        )
+        for key in keys:
+            for spec in self._configs.get(key) or ():
+                obj = load_import_string(spec)
+                if id(obj) in self._loaded:
+                    logger.warning("{} is listed more than once; loaded once", spec)
+                    continue
+                self._loaded.add(id(obj))
+                self._load_object(spec, obj)
+
+    def _load_object(self, spec: str, obj: Any) -> None:
+        from .logging import LoggerBase
+
+        if isinstance(obj, type) and issubclass(obj, Controller):
+            self.register_controller(obj)
+        elif isinstance(obj, type) and issubclass(obj, ExceptionHandler):
+            self.register_exception_handler(obj)
+        elif isinstance(obj, BaseExtension):
+            obj.init_app(self)
+        elif isinstance(obj, type) and issubclass(obj, BaseExtension):
+            obj().init_app(self)
+        elif isinstance(obj, type) and issubclass(obj, MiddlewareBase):
+            self._middleware.append(obj)
+        elif isinstance(obj, type) and issubclass(obj, LoggerBase):
+            self._sink_ids.append(obj(self).configure())
+        elif isinstance(obj, type) and hasattr(obj, "__db_name__"):
+            self._models.setdefault(obj.__db_name__, []).append(obj)
+        elif isinstance(obj, type) and _is_cli_controller(obj):
+            self.register_cli_controller(obj)
+        else:
+            raise WrongModuleLoadType(f"Don't know how to load {spec!r} ({type(obj).__name__})")
+
+    # ------------------------------------------------------------------ registration
+
+    def register_controller(self, *controllers: type[Controller]) -> None:
+        for ctrl_cls in controllers:
+            if getattr(ctrl_cls, "__patera_development__", False) and not self.debug:
+                continue
+            url_path, open_api, tags = getattr(ctrl_cls, "__patera_path__", ("/", True, []))
+            prefix = "" if getattr(ctrl_cls, "__patera_no_app_path__", False) else self._app_path
+            ctrl = ctrl_cls(self, url_path, open_api, tags)
+            self._controllers.append(ctrl)
+            class_guards = list(getattr(ctrl_cls, "__patera_guards__", ()))
+            for method_name, spec in ctrl.endpoints_map.items():
+                if spec.development and not self.debug:
+                    continue
+                name = f"{ctrl_cls.__name__}.{method_name}"
+                if name in self._endpoints:
+                    raise ValueError(f"Duplicate endpoint name {name!r}")
+                rule = compose_rule(prefix, url_path, spec.url_path or "")
+                variables = [m.rsplit(":", 1)[-1].strip() for m in _VARIABLE_RE.findall(rule)]
+                endpoint = Endpoint(
+                    name=name, controller=ctrl, spec=spec, rule=rule, variables=variables,
+                    limits=self.body_limits, guards=class_guards,
+                )
+                router = self._ws_router if spec.method == "SOCKET" else self._router
+                router.add(rule, [spec.method or "GET"], endpoint, name)
+                self._endpoints[name] = endpoint
+        self._built = False
+
+    def register_exception_handler(self, *handlers: type[ExceptionHandler]) -> None:
+        for handler_cls in handlers:
+            self._errors.register(handler_cls(self))
+
+    def register_cli_controller(self, ctrl: Any) -> None:
+        self._cli_controllers.append(ctrl(self) if isinstance(ctrl, type) else ctrl)
+
+    def register_alias(self, alias: str, endpoint: str) -> None:
+        self._aliases[alias] = endpoint
+
+    def add_extension(self, ext: Any) -> None:
+        self._extensions[ext.configs_name] = ext
+
+    def add_on_startup_method(self, fn: Callable[[], Any]) -> None:
+        self._startup.append(fn)
+
+    def add_on_shutdown_method(self, fn: Callable[[], Any]) -> None:
+        self._shutdown.append(fn)
+
+    def add_template_path(self, path: str) -> None:
+        self._template_paths.append(path)
+        self._jinja_env = None
+
+    def add_global_context_method(self, fn: Callable[..., Any]) -> None:
+        self._global_context_methods.append(fn)
+
+    def add_middleware(self, middleware: type[MiddlewareBase]) -> None:
+        """Append a ``MiddlewareBase`` subclass (innermost so far)."""
+        self._middleware.append(middleware)
+        self._built = False
+
+    def add_asgi_middleware(self, factory: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the whole ASGI app as ``factory(app, **options)``; last added is outermost."""
+        if self._asgi_app is not None:
+            raise RuntimeError("add_asgi_middleware() must be called before the app serves its first request")
+        self._asgi_middleware.append((factory, options))
+
+    # ------------------------------------------------------------------ build
+
+    def build(self) -> None:
+        """Freeze routes and compose the request stack; runs once, on the first ASGI call."""
+        self._register_builtin_controllers()
+        self._router.freeze()
+        self._ws_router.freeze()
+        self.global_cors = self._cors_policy(None)
+        for warning in self.global_cors.warnings if self.global_cors else ():
+            logger.warning(warning)
+        for endpoint in self._endpoints.values():
+            endpoint.cors_policy = self._cors_policy(endpoint)
+        if self._asgi_app is None:
+            self._handler = ASGIHandler(self)
+            outer: ASGIApp = self._handler
+            for factory, options in self._asgi_middleware:
+                outer = factory(outer, **options)
+            self._asgi_app = outer
+        self._handler.compose()
+        self._built = True
+
+    def _register_builtin_controllers(self) -> None:
+        if getattr(self, "_builtins_registered", False):
+            return
+        self._builtins_registered = True
+        for hook in _BUILTIN_HOOKS:
+            hook(self)
+
+    def _cors_policy(self, endpoint: Endpoint | None) -> CorsPolicy | None:
+        options = CorsOptions.from_config(self._configs)
+        if endpoint is not None:
+            if endpoint.spec.no_cors:
+                return None
+            if endpoint.spec.cors is not None:
+                options = options.overlay(**endpoint.spec.cors)
+                return CorsPolicy(options)
+            if self.global_cors is not None:
+                return self.global_cors
+        return CorsPolicy(options) if options.enabled else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._built:
+            self.build()
+        await self._asgi_app(scope, receive, send)  # type: ignore[misc]
+
+    # ------------------------------------------------------------------ lifespan
+
+    def _lifespan_methods(self, kind: str) -> list[Callable[[], Any]]:
+        marked: dict[str, Callable[[], Any]] = {}
+        for klass in reversed(type(self).__mro__):
+            for name, member in vars(klass).items():
+                if getattr(member, _LIFESPAN_ATTR, None) == kind:
+                    marked[name] = getattr(self, name)
+        ordered = [marked[name] for name in sorted(marked)]
+        return ordered + (self._startup if kind == "startup" else self._shutdown)
+
+    async def startup(self) -> None:
+        """Run startup hooks in order; the first failure propagates."""
+        for fn in self._lifespan_methods("startup"):
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
+
+    async def shutdown(self) -> list[BaseException]:
+        """Run every shutdown hook (failures logged, not fatal), then remove the app's sinks."""
+        failures: list[BaseException] = []
+        for fn in self._lifespan_methods("shutdown"):
+            try:
+                result = fn()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - every hook gets its turn
+                logger.exception("shutdown hook {} failed", getattr(fn, "__qualname__", fn))
+                failures.append(exc)
+        from .logging import remove_sinks
+
+        ids, self._sink_ids = self._sink_ids, []
+        await asyncio.to_thread(remove_sinks, ids)
+        return failures
+
+    # ------------------------------------------------------------------ lookups
+
+    def get_conf(self, name: str, default: Any = None) -> Any:
+        return self._configs.get(name, default)
+
+    def url_for(self, endpoint: str, **values: Any) -> str:
+        name = self._aliases.get(endpoint, endpoint)
+        if not self._built:
+            self._register_builtin_controllers()
+            name = self._aliases.get(endpoint, endpoint)
+        router = self._ws_router if name in self._endpoints and self._endpoints[name].method == "SOCKET" else self._router
+        return router.build(name, values)
+
+    @property
+    def configs(self) -> dict[str, Any]:
+        return self._configs
+
+    @property
+    def root_path(self) -> str:
+        return self._root_path
+
+    @property
+    def static_files_path(self) -> str:
+        return os.path.join(self._root_path, str(self._configs["STATIC_DIR"]).lstrip("/\\"))
+
+    @property
+    def templates_path(self) -> str:
+        return os.path.join(self._root_path, str(self._configs["TEMPLATES_DIR"]).lstrip("/\\"))
+
+    @property
+    def version(self) -> str:
+        return str(self._configs["VERSION"])
+
+    @property
+    def app_name(self) -> str:
+        return str(self._configs["APP_NAME"])
+
+    @property
+    def app_path(self) -> str:
+        return self._app_path
+
+    @property
+    def logger(self) -> Any:
+        return logger
+
+    @property
+    def app(self) -> Patera:
+        return self
+
+    @property
+    def router(self) -> Router:
+        return self._router
+
+    @property
+    def websocket_router(self) -> Router:
+        return self._ws_router
+
+    @property
+    def endpoints(self) -> dict[str, Endpoint]:
+        return self._endpoints
+
+    @property
+    def controllers(self) -> list[Controller]:
+        return list(self._controllers)
+
+    @property
+    def errors(self) -> ErrorRenderer:
+        return self._errors
+
+    @property
+    def middleware(self) -> list[type[MiddlewareBase]]:
+        return list(self._middleware)
+
+    @property
+    def json_spec(self) -> dict[str, Any] | None:
+        if not self._built:
+            self.build()
+        return self._json_spec
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return self._extensions
+
+    @property
+    def models(self) -> dict[str, list[Any]]:
+        return self._models
+
+    @property
+    def cli_controllers(self) -> list[Any]:
+        return list(self._cli_controllers)
+
+    @property
+    def template_paths(self) -> list[str]:
+        return [self.templates_path, *self._template_paths]
+
+    @property
+    def global_context_methods(self) -> list[Callable[..., Any]]:
+        return list(self._global_context_methods)
+
+    @property
+    def jinja_environment(self) -> Any:
+        if self._jinja_env is None:
+            from ._templates import create_environment
+
+            self._jinja_env = create_environment(self)
+        return self._jinja_env
+
+    @property
+    def log_buffer(self) -> Any:
+        return self._log_buffer
+
+
+def _is_cli_controller(obj: type) -> bool:
+    try:
+        from .cli import CLIController
+    except ImportError:
+        return False
+    return issubclass(obj, CLIController)
+
+
+#: Hooks that register framework controllers (static files, OpenAPI) at build time.
+_BUILTIN_HOOKS: list[Callable[[Patera], None]] = []

@@ -1,0 +1,387 @@
+"""``Request``: a lazy, slotted view over one ASGI connection.
+
+Only this module (and ``websockets.py``) reads ``receive``. Headers, query, cookies and
+body are parsed on first access and cached.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pydantic_core
+
+from ._limits import BodyLimits
+from .datastructures import Headers
+from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from ._types import Receive, Scope
+    from .response import Response
+    from .uploads import UploadedFile
+
+__all__ = ("Request", "parse_json")
+
+_DEFAULT_LIMITS = BodyLimits()
+_UNSET: Any = object()
+# NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
+_PLAIN_JSON_START = frozenset(b'{["-0123456789tfn \t\r\n')
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode a JSON body strictly; ``ValueError`` for anything RFC 8259 does not allow.
+
+    UTF-8/16/32 (with or without BOM) are accepted; NaN/Infinity, trailing garbage,
+    invalid UTF-8, oversized integers and too-deep nesting are refused.
+    """
+    try:
+        if body[0] in _PLAIN_JSON_START:
+            # PERF: the Rust parser handles the common case; it refuses NaN when asked.
+            return pydantic_core.from_json(body, allow_inf_nan=False)
+        return json.loads(body, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
+class Request:
+    """One HTTP request (or WebSocket connection) as handlers see it."""
+
+    __slots__ = (
+        "scope",
+        "app",
+        "_receive",
+        "route_handler",
+        "route_parameters",
+        "endpoint",
+        "route_error",
+        "user",
+        "limits",
+        "_headers",
+        "_query",
+        "_cookies",
+        "_body",
+        "_json",
+        "_form",
+        "_files",
+        "_streamed",
+        "_response",
+        "_state",
+        "_context",
+        "_uploads",
+        "_ws",
+        "_body_error",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, app: Any = None) -> None:
+        self.scope = scope
+        self.app = app
+        self._receive = receive
+        self.route_handler: Any = None
+        self.route_parameters: dict[str, Any] = {}
+        self.endpoint: Any = None
+        self.route_error: Exception | None = None
+        self.user: Any = None
+        self.limits: BodyLimits = app.body_limits if app is not None else _DEFAULT_LIMITS
+        self._headers: Headers | None = None
+        self._query: dict[str, Any] | None = None
+        self._cookies: dict[str, str] | None = None
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: dict[str, Any] | None = None
+        self._files: dict[str, Any] | None = None
+        self._streamed = False
+        self._response: Response[Any] | None = None
+        self._state: SimpleNamespace | None = None
+        self._context: dict[str, Any] | None = None
+        self._uploads: list[UploadedFile] | None = None
+        self._ws: Any = None
+        self._body_error: BaseException | None = None
+
+    # ------------------------------------------------------------------ connection facts
+
+    @property
+    def method(self) -> str:
+        if self.scope["type"] == "websocket":
+            return "SOCKET"
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]  # type: ignore[no-any-return]
+
+    @property
+    def query_string(self) -> str:
+        raw: bytes = self.scope.get("query_string", b"")
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> dict[str, Any]:
+        if self._query is None:
+            from ._urlencoded import parse_urlencoded, to_multidict
+
+            raw = self.scope.get("query_string", b"")
+            self._query = to_multidict(parse_urlencoded(raw)) if raw else {}
+        return self._query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            header = self.headers.get("cookie")
+            if header:
+                from ._cookies import parse_cookie_header
+
+                self._cookies = parse_cookie_header(header)
+            else:
+                self._cookies = {}
+        return self._cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        client = self.scope.get("client")
+        return (client[0], client[1]) if client else None
+
+    @property
+    def scheme(self) -> str:
+        return self.scope.get("scheme") or ("ws" if self.scope["type"] == "websocket" else "http")  # type: ignore[no-any-return]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def content_length(self) -> int | None:
+        """Declared body length; ``BadRequest`` when the header is not a plain ASCII number."""
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        value = value.strip()
+        # NOTE: RFC 9110 §8.6 — 1*DIGIT only: "-1", "+10", "1_0", "١٠" and repeated headers are refused.
+        if not (value.isascii() and value.isdigit()):
+            raise BadRequest("Invalid Content-Length header")
+        return int(value)
+
+    # ------------------------------------------------------------------ per-request state
+
+    @property
+    def state(self) -> SimpleNamespace:
+        if self._state is None:
+            self._state = SimpleNamespace()
+        return self._state
+
+    @property
+    def context(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = {}
+        return self._context
+
+    @property
+    def response(self) -> Response[Any]:
+        if self._response is None:
+            app = self.app
+            if app is None:
+                from .response import Response
+
+                self._response = Response()
+            else:
+                self._response = app.response_class(app)
+        return self._response
+
+    @response.setter
+    def response(self, value: Response[Any]) -> None:
+        self._response = value
+
+    res = response
+
+    def set_user(self, user: Any) -> None:
+        self.user = user
+
+    def remove_user(self) -> None:
+        self.user = None
+
+    # ------------------------------------------------------------------ body
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield body chunks as they arrive, enforcing ``MAX_CONTENT_LENGTH`` and Content-Length."""
+        if self.scope["type"] != "http":
+            raise RuntimeError("WebSocket connections have no request body")
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._streamed:
+            raise RuntimeError("request body was consumed by the form parser")
+        self._streamed = True
+        declared = self.content_length
+        limit = self.limits.max_content_length
+        if declared is not None and limit is not None and declared > limit:
+            raise RequestEntityTooLarge("Request body too large")
+        received = 0
+        receive = self._receive
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                if chunk:
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise RequestEntityTooLarge("Request body too large")
+                    if declared is not None and received > declared:
+                        raise BadRequest("Request body is longer than its Content-Length")
+                    yield chunk
+                if not message.get("more_body", False):
+                    break
+            elif kind == "http.disconnect":
+                raise ClientDisconnected("client disconnected while sending the body")
+        if declared is not None and received != declared:
+            raise BadRequest("Request body is shorter than its Content-Length")
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            if self._streamed:
+                raise RuntimeError("request body was consumed by the form parser")
+            parts = [chunk async for chunk in self.stream()]
+            self._body = parts[0] if len(parts) == 1 else b"".join(parts)
+        return self._body
+
+    async def json(self) -> Any:
+        """Parsed JSON body, or ``None`` for an empty or invalid body."""
+        if self._json is _UNSET:
+            body = await self.body()
+            try:
+                self._json = parse_json(body) if body else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+    async def json_strict(self) -> Any:
+        """Parsed JSON for ``@consumes``: empty → ``{}``; invalid → ``BadRequest``."""
+        body = await self.body()
+        if not body:
+            return {}
+        try:
+            return parse_json(body)
+        except ValueError:
+            raise BadRequest("Malformed JSON body") from None
+
+    async def _parse_form(self) -> None:
+        if self._form is not None:
+            return
+        from ._http import parse_options_header
+
+        base, params = parse_options_header(self.content_type)
+        limits = self.limits
+        if base == "application/x-www-form-urlencoded":
+            from ._urlencoded import parse_urlencoded, to_multidict
+
+            body = await self.body()
+            pairs = parse_urlencoded(
+                body,
+                charset=params.get("charset", "utf-8"),
+                max_fields=limits.max_form_fields,
+                max_field_size=limits.max_form_memory_size,
+            )
+            self._form, self._files = to_multidict(pairs), {}
+        elif base == "multipart/form-data":
+            from ._multipart import parse_multipart
+            from ._urlencoded import to_multidict
+
+            fields, files = await parse_multipart(self.stream(), self.content_type or "", limits)
+            uploads = [upload for _, upload in files]
+            self._uploads = uploads if self._uploads is None else self._uploads + uploads
+            self._form, self._files = to_multidict(fields), to_multidict(files)
+        else:
+            self._form, self._files = {}, {}
+
+    async def form(self) -> dict[str, Any]:
+        await self._parse_form()
+        assert self._form is not None
+        return self._form
+
+    async def files(self) -> dict[str, Any]:
+        await self._parse_form()
+        assert self._files is not None
+        return self._files
+
+    async def form_and_files(self) -> dict[str, Any]:
+        await self._parse_form()
+        assert self._form is not None and self._files is not None
+        return {**self._form, **self._files}
+
+    async def get_data(self, location: str = "json") -> Any:
+        if location == "json":
+            return await self.json()
+        if location == "form":
+            return await self.form()
+        if location == "files":
+            return await self.files()
+        if location == "form_and_files":
+            return await self.form_and_files()
+        if location == "query":
+            return self.query_params
+        return None
+
+    def close_uploads(self) -> None:
+        """Delete spooled upload files; called by the framework when the request ends."""
+        uploads, self._uploads = self._uploads, None
+        for upload in uploads or ():
+            upload.close()
+
+    # ------------------------------------------------------------------ websocket (see websockets.py)
+
+    def _websocket(self) -> Any:
+        if self._ws is None:
+            raise RuntimeError("this method is only available on WebSocket connections")
+        return self._ws
+
+    async def accept(self, subprotocol: str | None = None, headers: list[tuple[str, str]] | None = None) -> None:
+        await self._websocket().accept(subprotocol, headers)
+
+    async def receive(self) -> dict[str, Any]:
+        return await self._websocket().receive()  # type: ignore[no-any-return]
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self._websocket().send(message)
+
+    async def receive_text(self) -> str:
+        return await self._websocket().receive_text()  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        return await self._websocket().receive_bytes()  # type: ignore[no-any-return]
+
+    async def receive_json(self) -> Any:
+        return await self._websocket().receive_json()
+
+    async def send_text(self, data: str) -> None:
+        await self._websocket().send_text(data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._websocket().send_bytes(data)
+
+    async def send_json(self, data: Any) -> None:
+        await self._websocket().send_json(data)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self._websocket().close(code, reason)
+
+    def iter_text(self) -> AsyncIterator[str]:
+        return self._websocket().iter_text()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.method} {self.path}>"

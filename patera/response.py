@@ -1,0 +1,403 @@
+"""The ``Response`` object handlers fill in, and the only writer of ``http.response.*``."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import pydantic_core
+from pydantic import BaseModel
+
+from .datastructures import MutableHeaders, check_header_value
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+    from ._types import Receive, Send
+
+__all__ = ("Response", "ResponseValidationError", "FILE_CHUNK_SIZE")
+
+T = TypeVar("T")
+FILE_CHUNK_SIZE = 64 * 1024
+_NO_BODY_STATUSES = frozenset({204, 304})
+_TEXT_LIKE = ("text/", "application/javascript", "application/json")
+
+
+class ResponseValidationError(Exception):
+    """The body does not fit the endpoint's ``Response[T]``: a server bug, answered with 500."""
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """True for ``application/json``, ``application/problem+json``, ndjson and any ``+json``."""
+    if not content_type:
+        return False
+    base = content_type.partition(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "application/x-ndjson"
+
+
+def guess_content_type(filename: str) -> str:
+    kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if kind.startswith(_TEXT_LIKE) and "charset" not in kind:
+        kind += "; charset=utf-8"
+    return kind
+
+
+class Response(Generic[T]):
+    """Built by handlers through chainable setters; serialised once, when sent.
+
+    ``Response[Model]`` in a return annotation declares the body type used for
+    validation, serialisation and OpenAPI.
+    """
+
+    __slots__ = ("app", "status_code", "headers", "body", "_status_set", "_stream", "_body_type", "_cookies")
+
+    def __init__(
+        self,
+        app: Any = None,
+        status_code: int = 200,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.app = app
+        self.status_code = int(status_code)
+        self.body = body
+        self.headers = MutableHeaders(headers)
+        self._status_set = False
+        self._stream: AsyncIterator[bytes] | Iterable[Any] | None = None
+        self._body_type: TypeAdapter[Any] | None = None
+        self._cookies: dict[tuple[str, str | None, str | None], str] | None = None
+
+    # ------------------------------------------------------------------ status and headers
+
+    def status(self, code: int) -> Response[T]:
+        self.status_code = int(code)
+        self._status_set = True
+        return self
+
+    @property
+    def status_explicit(self) -> bool:
+        """Whether a handler chose the status (``@produces`` only fills in a default)."""
+        return self._status_set
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.pop("content-type", None)
+        else:
+            self.headers["content-type"] = value
+
+    def set_header(self, key: str, value: str) -> Response[T]:
+        self.headers[key] = value
+        return self
+
+    def set_headers(self, headers: dict[str, str]) -> Response[T]:
+        for key, value in headers.items():
+            self.headers[key] = value
+        return self
+
+    # ------------------------------------------------------------------ bodies
+
+    def json(self, data: Any) -> Response[T]:
+        self.body = data
+        self._stream = None
+        self.headers["content-type"] = "application/json"
+        return self
+
+    def text(self, text: str) -> Response[T]:
+        self.body = text
+        self._stream = None
+        self.headers["content-type"] = "text/plain; charset=utf-8"
+        return self
+
+    def no_content(self) -> Response[T]:
+        self.status(204)
+        self.body = None
+        self._stream = None
+        self.headers.pop("content-type", None)
+        self.headers.pop("content-length", None)
+        return self
+
+    def redirect(self, location: str, status_code: int = 303) -> Response[T]:
+        self.headers["location"] = check_header_value(location)
+        self.status(status_code)
+        self.body = None
+        self._stream = None
+        return self
+
+    def html(self, template_path: str, context: dict[str, Any] | None = None) -> _PendingHtml:
+        """Render a template file; await the result (``.status()`` may be chained first)."""
+        from ._templates import render_template
+
+        return _PendingHtml(self, render_template(self.app, template_path, context, is_file=True))
+
+    def html_from_string(self, text: str, context: dict[str, Any] | None = None) -> _PendingHtml:
+        from ._templates import render_template
+
+        return _PendingHtml(self, render_template(self.app, text, context, is_file=False))
+
+    def stream(self, iterable: Iterable[Any] | AsyncIterable[Any], content_type: str = "application/octet-stream") -> Response[T]:
+        """Send chunks as they come (chunked transfer); the iterator is closed on disconnect."""
+        self.body = None
+        self._stream = iterable  # type: ignore[assignment]
+        self.headers["content-type"] = content_type
+        self.headers.pop("content-length", None)
+        return self
+
+    def stream_text(self, iterable: Iterable[str] | AsyncIterable[str]) -> Response[T]:
+        return self.stream(iterable, "text/plain; charset=utf-8")
+
+    def send_file(self, body: Any, headers: dict[str, str] | None = None) -> Response[T]:
+        """Bytes are sent as they are; a path or binary file object is streamed in chunks."""
+        self._stream = None
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            self.body = bytes(body)
+            self.headers.setdefault("content-type", "application/octet-stream")
+        elif isinstance(body, (str, os.PathLike)):
+            path = os.fspath(body)
+            size = os.stat(path).st_size
+            self.body = None
+            self._stream = _file_chunks(path, 0, size)
+            self.headers["content-type"] = guess_content_type(path)
+            self.headers["content-length"] = str(size)
+        elif hasattr(body, "read"):
+            self.body = None
+            self._stream = _filelike_chunks(body)
+            self.headers.setdefault("content-type", "application/octet-stream")
+        else:
+            raise TypeError(f"send_file() expects bytes, a path or a binary file object, got {type(body).__name__}")
+        if headers:
+            self.set_headers(headers)
+        return self
+
+    # ------------------------------------------------------------------ cookies
+
+    def set_cookie(
+        self,
+        cookie_name: str,
+        value: str,
+        max_age: int | timedelta | None = None,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        http_only: bool = True,
+        *,
+        expires: datetime | int | float | str | None = None,
+        samesite: str | None = "Lax",
+        partitioned: bool = False,
+    ) -> Response[T]:
+        from ._cookies import dump_set_cookie
+
+        line = dump_set_cookie(
+            cookie_name, value, max_age, path, domain, secure, http_only,
+            expires=expires, samesite=samesite, partitioned=partitioned,
+        )
+        if self._cookies is None:
+            self._cookies = {}
+        self._cookies[(cookie_name, path, domain)] = line
+        return self
+
+    def delete_cookie(
+        self, cookie_name: str, path: str = "/", domain: str | None = None, *, secure: bool = False, samesite: str | None = None
+    ) -> Response[T]:
+        from ._cookies import dump_delete_cookie
+
+        if self._cookies is None:
+            self._cookies = {}
+        self._cookies[(cookie_name, path, domain)] = dump_delete_cookie(
+            cookie_name, path, domain, secure=secure, samesite=samesite
+        )
+        return self
+
+    @property
+    def cookies(self) -> list[str]:
+        """The ``Set-Cookie`` lines this response will send."""
+        return list(self._cookies.values()) if self._cookies else []
+
+    # ------------------------------------------------------------------ websocket
+
+    async def send(self, message: dict[str, Any]) -> None:
+        raise RuntimeError("Response.send() is only available on WebSocket connections")
+
+    # ------------------------------------------------------------------ serialisation
+
+    def render_body(self) -> bytes:
+        """Serialise ``body`` according to the content type and declared ``Response[T]``."""
+        body = self.body
+        if body is None:
+            return b""
+        if isinstance(body, bytes):
+            return body
+        if isinstance(body, (bytearray, memoryview)):
+            return bytes(body)
+        content_type = self.headers.get("content-type")
+        if is_json_type(content_type):
+            adapter = self._body_type
+            if adapter is not None:
+                try:
+                    value = adapter.validate_python(body)
+                except Exception as exc:  # pydantic.ValidationError and friends
+                    raise ResponseValidationError(f"response body does not match the declared type: {exc}") from exc
+                return adapter.dump_json(value)
+            if isinstance(body, BaseModel):
+                return body.model_dump_json().encode()
+            return pydantic_core.to_json(body)
+        if isinstance(body, str):
+            return body.encode()
+        if isinstance(body, BaseModel):
+            return body.model_dump_json().encode()
+        return pydantic_core.to_json(body) if isinstance(body, (dict, list, tuple)) else str(body).encode()
+
+    async def send_to(self, send: Send, *, head: bool = False, receive: Receive | None = None) -> None:
+        """Write this response to ASGI ``send``; ``head`` drops the body but keeps its length."""
+        if self._stream is not None:
+            await self._send_stream(send, head, receive)
+            return
+        status = self.status_code
+        body = self.render_body()
+        headers = self.headers.raw
+        if self._cookies:
+            headers = headers + [(b"set-cookie", line.encode("latin-1")) for line in self._cookies.values()]
+        if status < 200 or status in _NO_BODY_STATUSES:
+            body = b""
+        else:
+            # PERF: a Content-Length set by the handler (HEAD of a file) is kept as is.
+            for key, _ in headers:
+                if key == b"content-length":
+                    break
+            else:
+                headers = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    async def _send_stream(self, send: Send, head: bool, receive: Receive | None) -> None:
+        headers = self.headers.raw
+        if self._cookies:
+            headers = headers + [(b"set-cookie", line.encode("latin-1")) for line in self._cookies.values()]
+        chunks = _as_async_iterator(self._stream)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        if head:
+            await _close_iterator(chunks)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        watcher = asyncio.ensure_future(_wait_disconnect(receive)) if receive is not None else None
+        try:
+            async for chunk in chunks:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode()
+                elif not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise TypeError(f"stream chunks must be bytes or str, got {type(chunk).__name__}")
+                if watcher is not None and watcher.done():
+                    return
+                await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await _close_iterator(chunks)
+
+
+class _PendingHtml:
+    """Awaitable returned by ``html()``: setters chained before ``await`` apply after rendering."""
+
+    __slots__ = ("_response", "_render", "_ops")
+
+    def __init__(self, response: Response[Any], render: Awaitable[str]) -> None:
+        self._response = response
+        self._render = render
+        self._ops: list[tuple[str, tuple[Any, ...]]] = []
+
+    def status(self, code: int) -> _PendingHtml:
+        self._ops.append(("status", (code,)))
+        return self
+
+    def set_header(self, key: str, value: str) -> _PendingHtml:
+        self._ops.append(("set_header", (key, value)))
+        return self
+
+    def __await__(self) -> Generator[Any, None, Response[Any]]:
+        return self._finish().__await__()
+
+    async def _finish(self) -> Response[Any]:
+        res = self._response
+        res.body = await self._render
+        res._stream = None
+        res.headers["content-type"] = "text/html; charset=utf-8"
+        for name, args in self._ops:
+            getattr(res, name)(*args)
+        return res
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def _as_async_iterator(source: Any) -> AsyncIterator[Any]:
+    if hasattr(source, "__aiter__"):
+        return source.__aiter__()  # type: ignore[no-any-return]
+    return _iterate_in_thread(iter(source))
+
+
+async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
+    """Sync generators may block, so each ``next()`` runs in the default thread pool."""
+    if isinstance(iterator, (type(iter(())), type(iter([])))):
+        for item in iterator:  # PERF: plain sequences never block
+            yield item
+        return
+    loop = asyncio.get_running_loop()
+    done = object()
+    try:
+        while True:
+            item = await loop.run_in_executor(None, next, iterator, done)
+            if item is done:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def _close_iterator(iterator: Any) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def _file_chunks(path: str, start: int, length: int) -> AsyncIterator[bytes]:
+    """Read ``length`` bytes from ``start`` in chunks, each read in the thread pool."""
+    loop = asyncio.get_running_loop()
+    handle = await loop.run_in_executor(None, open, path, "rb")
+    try:
+        if start:
+            await loop.run_in_executor(None, handle.seek, start)
+        remaining = length
+        while remaining > 0:
+            chunk = await loop.run_in_executor(None, handle.read, min(FILE_CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        await loop.run_in_executor(None, handle.close)
+
+
+async def _filelike_chunks(handle: Any) -> AsyncIterator[bytes]:
+    read: Callable[[int], Any] = handle.read
+    if asyncio.iscoroutinefunction(read):
+        while chunk := await read(FILE_CHUNK_SIZE):
+            yield chunk
+        return
+    loop = asyncio.get_running_loop()
+    while chunk := await loop.run_in_executor(None, read, FILE_CHUNK_SIZE):
+        yield chunk
