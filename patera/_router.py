@@ -79,6 +79,10 @@ class BaseConverter:
     def to_python(self, value: str) -> Any:
         return value
 
+    def fast_to_python(self) -> Callable[[str], Any]:
+        """The cheapest callable equivalent to ``to_python`` (may raise any ValueError to reject)."""
+        return self.to_python
+
     def to_url(self, value: Any) -> str:
         return quote(str(value), safe=_PATH_SAFE)
 
@@ -197,6 +201,11 @@ class IntConverter(_NumberConverter):
         if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
             raise _Reject
         return number
+
+    def fast_to_python(self) -> Callable[[str], Any]:
+        if not self.fixed_digits and self.min is None and self.max is None:
+            return int  # PERF: the regex already guarantees [0-9]+; int() rejects > 4300 digits
+        return self.to_python
 
     def to_url(self, value: Any) -> str:
         number = int(value)
@@ -466,7 +475,7 @@ class Rule:
         )
         # PERF: identity converters (string, path, any) are skipped when converting matches.
         self._convert: tuple[tuple[str, Callable[[str], Any] | None], ...] = tuple(
-            (var, None if conv.identity else conv.to_python) for var, conv in variables
+            (var, None if conv.identity else conv.fast_to_python()) for var, conv in variables
         )
         self._state: _State | None = None
 
@@ -695,8 +704,13 @@ class Router:
         seen: set[str] = set()
         strict = self.strict_slashes
         parts = path.split("/")
+        # PERF: every rule starts with "/", so the root only has the "" transition and
+        # parts[0] is "" for every normalised path: start one level down.
+        start = self._root.static.get("")
+        if start is None:
+            raise NotFound()
         try:
-            rv = _walk(self._root, parts, 0, len(parts), (), method, seen, strict)
+            rv = _walk(start, parts, 1, len(parts), (), method, seen, strict)
         except _SlashRequired:
             raise RequestRedirect(_location(path + "/")) from None
         if rv is None:
@@ -704,7 +718,7 @@ class Router:
                 merged = _MULTI_SLASH.sub("/", path)
                 parts = merged.split("/")
                 try:
-                    rv = _walk(self._root, parts, 0, len(parts), (), method, seen, strict)
+                    rv = _walk(start, parts, 1, len(parts), (), method, seen, strict)
                 except _SlashRequired:
                     raise RequestRedirect(_location(merged + "/")) from None
                 if rv is not None:
@@ -717,7 +731,7 @@ class Router:
         try:
             for (var, convert), value in zip(rule._convert, raw):
                 result[var] = value if convert is None else convert(value)
-        except _Reject:
+        except ValueError:  # _Reject, or int() refusing more than 4300 digits
             # NOTE: (Werkzeug) a converter rejection ends matching; no lower-priority rule is tried.
             if seen:
                 raise MethodNotAllowed(seen) from None

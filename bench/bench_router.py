@@ -1,0 +1,137 @@
+"""Router micro-benchmark: does matching stay flat as the route table grows?
+
+Run: ``python bench/bench_router.py [--rounds N]``. Measures ``GET /users/42``
+(rule ``/users/<int:id>``) and ``GET /about`` (static) against routers with
+10, 100 and 1000 extra routes under other prefixes. Rounds are interleaved so
+CPU frequency drift hits every size alike; the figures are medians. If
+Werkzeug is installed a side-by-side column is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from typing import Any, Callable
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from patera._router import Router  # noqa: E402
+
+SIZES = (10, 100, 1000)
+BASE = [
+    ("/", "GET"),
+    ("/about", "GET"),
+    ("/users/", "GET"),
+    ("/users/", "POST"),
+    ("/users/me", "GET"),
+    ("/users/<int:id>", "GET"),
+    ("/users/<int:id>", "DELETE"),
+    ("/users/<name>/posts", "GET"),
+    ("/files/<path:p>", "GET"),
+    ("/o/<uuid:id>", "GET"),
+]
+
+
+def extra_routes(count: int) -> list[tuple[str, str]]:
+    """A mix of static and dynamic rules under prefixes other than /users."""
+    out: list[tuple[str, str]] = []
+    for i in range(count):
+        kind = i % 4
+        if kind == 0:
+            out.append((f"/svc{i}/status", "GET"))
+        elif kind == 1:
+            out.append((f"/svc{i}/items/<int:item_id>", "GET"))
+        elif kind == 2:
+            out.append((f"/api/v{i}/<name>/detail", "POST"))
+        else:
+            out.append((f"/p{i % 37}/<int:a>/<string(length=3):b>/x{i}", "PUT"))
+    return out
+
+
+def make_router(extra: int) -> Router:
+    router = Router()
+    for index, (rule, method) in enumerate(BASE + extra_routes(extra)):
+        router.add(rule, [method], f"e{index}", f"e{index}")
+    router.freeze()
+    return router
+
+
+def make_werkzeug(extra: int) -> Any:
+    from werkzeug.routing import Map, Rule
+
+    rules = [Rule(rule, methods=[method], endpoint=f"e{i}") for i, (rule, method) in enumerate(BASE + extra_routes(extra))]
+    adapter = Map(rules, strict_slashes=False).bind("localhost")
+    adapter.match("/users/42", "GET")  # let the map sort itself
+    return adapter
+
+
+def time_calls(fn: Callable[[str, str], Any], path: str, loops: int) -> float:
+    """Return calls per second for ``loops`` calls of ``fn(path, "GET")``."""
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn(path, "GET")
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.enable()
+    return loops / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--loops", type=int, default=20000)
+    args = parser.parse_args()
+
+    routers = {size: make_router(size) for size in SIZES}
+    try:
+        adapters: dict[int, Any] | None = {size: make_werkzeug(size) for size in SIZES}
+    except ImportError:
+        adapters = None
+
+    for router in routers.values():
+        assert router.match("/users/42", "GET") == ("e5", {"id": 42})
+        assert router.match("/about", "GET") == ("e1", {})
+
+    cases = [("/users/42", "dynamic GET /users/<int:id>"), ("/about", "static GET /about")]
+    results: dict[tuple[str, str, int], list[float]] = {}
+    for _ in range(args.rounds):
+        for path, _label in cases:
+            for size in SIZES:  # PERF: interleaved, so drift affects every size equally
+                results.setdefault(("patera", path, size), []).append(
+                    time_calls(routers[size].match, path, args.loops)
+                )
+                if adapters is not None:
+                    results.setdefault(("werkzeug", path, size), []).append(
+                        time_calls(adapters[size].match, path, args.loops // 10)
+                    )
+
+    print(f"median of {args.rounds} interleaved rounds, {args.loops} calls each")
+    header = f"{'case':32} {'extra':>6} {'patera ops/s':>14} {'µs/call':>8} {'ratio':>7}"
+    if adapters is not None:
+        header += f" {'werkzeug ops/s':>15} {'speedup':>8}"
+    print(header)
+    worst = 1.0
+    for path, label in cases:
+        base = statistics.median(results[("patera", path, SIZES[0])])
+        for size in SIZES:
+            ops = statistics.median(results[("patera", path, size)])
+            ratio = ops / base
+            if path == "/users/42":
+                worst = min(worst, ratio)
+            line = f"{label:32} {size:>6} {ops:>14,.0f} {1e6 / ops:>8.2f} {ratio:>7.3f}"
+            if adapters is not None:
+                wz = statistics.median(results[("werkzeug", path, size)])
+                line += f" {wz:>15,.0f} {ops / wz:>7.1f}x"
+            print(line)
+    verdict = "OK" if worst >= 0.95 else "TOO SLOW"
+    print(f"dynamic route ratio (worst of 100/1000 vs 10 extra routes): {worst:.3f} -> {verdict} (need >= 0.95)")
+
+
+if __name__ == "__main__":
+    main()
