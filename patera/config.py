@@ -15,6 +15,7 @@ import os
 import re
 import types
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,18 +63,24 @@ IMPORT_STRING_KEYS: tuple[str, ...] = (
 _IMPORT_STRING_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 _CONFIG_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]*")
 _TRUE_STRINGS = frozenset({"true", "1"})
-# Values that are behaviour, not configuration, when found as UPPER_CASE class attributes.
-_NOT_CONFIG_VALUES = (types.FunctionType, classmethod, staticmethod, property)
+# Class attributes that are behaviour, not configuration, even when named in UPPER_CASE.
+# A plain function stays a config value (``LOG_FILTER = my_filter``): it is a callback.
+_BEHAVIOUR_TYPES = (classmethod, staticmethod, property, cached_property)
+
+
+def _is_behaviour(value: Any) -> bool:
+    # ``decorator_info`` marks pydantic's validator/serializer wrappers.
+    return isinstance(value, _BEHAVIOUR_TYPES) or hasattr(value, "decorator_info")
 
 
 def _is_config_attribute(name: str, value: Any) -> bool:
-    return _CONFIG_KEY_RE.fullmatch(name) is not None and not isinstance(value, _NOT_CONFIG_VALUES)
+    return _CONFIG_KEY_RE.fullmatch(name) is not None and not _is_behaviour(value)
 
 
 _ModelMetaclass: type = type(BaseModel)
 
 
-class _ConfigMeta(_ModelMetaclass):  # type: ignore[misc,valid-type]
+class _ConfigMeta(_ModelMetaclass):  # type: ignore[misc]
     """Let config classes use un-annotated UPPER_CASE attributes, as the original allowed.
 
     pydantic refuses ``DEBUG = False`` (a base field overridden without annotation) and
@@ -92,14 +99,17 @@ class _ConfigMeta(_ModelMetaclass):  # type: ignore[misc,valid-type]
             for field_name, info in getattr(base, "__pydantic_fields__", {}).items():
                 inherited[field_name] = info.annotation
         for key, value in list(namespace.items()):
-            if key in annotations or key.startswith("_") or isinstance(value, _NOT_CONFIG_VALUES):
+            if key in annotations or key.startswith("_") or key == "model_config":
                 continue
-            if key in inherited:
-                annotations[key] = inherited[key]
-            elif not isinstance(value, type):  # nested classes are already ignored by pydantic
-                # Lower-case helpers become plain class attributes too, only UPPER_CASE ones
-                # are configuration (see ``model_post_init``).
-                annotations[key] = ClassVar[Any]
+            if _CONFIG_KEY_RE.fullmatch(key) is None:
+                # Lower-case data attributes become plain class attributes; methods and other
+                # descriptors are left for pydantic, which already knows to ignore them.
+                if not hasattr(type(value), "__get__") and not isinstance(value, type):
+                    annotations[key] = ClassVar[Any]
+                continue
+            if _is_behaviour(value):
+                continue
+            annotations[key] = inherited.get(key, ClassVar[Any])
         cls: type = super().__new__(mcs, name, bases, namespace, **kwargs)
         return cls
 

@@ -242,17 +242,20 @@ class LoggerBase(ABC):
     # ------------------------------------------------------------------ overridable getters
 
     def get_sink(self) -> SinkInput:
-        return resolve_sink(self.get_conf_value("SINK"))  # type: ignore[no-any-return]
+        value: SinkInput = resolve_sink(self.get_conf_value("SINK"))
+        return value
 
     def get_level(self) -> str | int:
         level = self.get_conf_value("LEVEL")
         return level if isinstance(level, int) else str(level)
 
     def get_format(self) -> str | Callable[..., str]:
-        return self.get_conf_value("FORMAT")  # type: ignore[no-any-return]
+        value: str | Callable[..., str] = self.get_conf_value("FORMAT")
+        return value
 
     def get_filter(self) -> FilterType:
-        return self.get_conf_value("FILTER")  # type: ignore[no-any-return]
+        value: FilterType = self.get_conf_value("FILTER")
+        return value
 
     def get_enqueue(self) -> bool:
         return bool(self.get_conf_value("ENQUEUE"))
@@ -277,19 +280,24 @@ class LoggerBase(ABC):
         return bool(self.get_conf_value("DELAY"))
 
     def get_rotation(self) -> RotationType:
-        return self.get_conf_value("ROTATION")  # type: ignore[no-any-return]
+        value: RotationType = self.get_conf_value("ROTATION")
+        return value
 
     def get_retention(self) -> RetentionType:
-        return self.get_conf_value("RETENTION")  # type: ignore[no-any-return]
+        value: RetentionType = self.get_conf_value("RETENTION")
+        return value
 
     def get_compression(self) -> CompressionType:
-        return self.get_conf_value("COMPRESSION")  # type: ignore[no-any-return]
+        value: CompressionType = self.get_conf_value("COMPRESSION")
+        return value
 
     def get_encoding(self) -> str | None:
-        return self.get_conf_value("ENCODING")  # type: ignore[no-any-return]
+        value: str | None = self.get_conf_value("ENCODING")
+        return value
 
     def get_mode(self) -> str | None:
-        return self.get_conf_value("MODE")  # type: ignore[no-any-return]
+        value: str | None = self.get_conf_value("MODE")
+        return value
 
     # ------------------------------------------------------------------ sink
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from patera.config import DEFAULT_LOGGER_CONFIG, IMPORT_STRING_KEYS, BaseConfig, load_config
 from patera.exceptions import MissingAppConfigurations
@@ -178,6 +178,42 @@ def test_unannotated_override_of_declared_field_is_validated() -> None:
     cfg = Config()
     assert cfg.DEBUG is False
     assert cfg.PORT == 8080
+
+
+def test_subclass_behaviour_is_not_config() -> None:
+    def log_filter(record: dict[str, Any]) -> bool:
+        return True
+
+    class Config(Minimal):
+        PORT = 10
+        LOG_FILTER = log_filter
+        helper_value = 3
+
+        @field_validator("PORT")
+        @classmethod
+        def double_port(cls, value: int) -> int:
+            return value * 2
+
+        @property
+        def URL(self) -> str:
+            return f"{self.HOST}:{self.PORT}"
+
+    cfg = Config()
+    data = cfg.to_dict()
+    assert cfg.PORT == 20  # the subclass validator ran on the un-annotated override
+    assert data["LOG_FILTER"] is log_filter  # an UPPER_CASE callable is a config value
+    assert "URL" not in data
+    assert cfg.URL == "localhost:20"
+    assert "helper_value" not in data
+    assert Config.helper_value == 3
+
+
+def test_env_overrides_unannotated_field_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Config(Minimal):
+        DEBUG = False
+
+    monkeypatch.setenv("DEBUG", "on")
+    assert Config().DEBUG is True
 
 
 def test_kwargs_beat_class_attributes() -> None:
