@@ -23,7 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._dotenv import read_dotenv
 from .exceptions import MissingAppConfigurations
 
-__all__ = ("BaseConfig", "DEFAULT_LOGGER_CONFIG", "IMPORT_STRING_KEYS", "load_config")
+__all__ = (
+    "BaseConfig",
+    "DEFAULT_LOG_FORMAT",
+    "DEFAULT_LOGGER_CONFIG",
+    "IMPORT_STRING_KEYS",
+    "load_config",
+)
 
 #: Format shared by the default logger and custom sinks (SPEC §13.1; README erratum fixed).
 DEFAULT_LOG_FORMAT = (

@@ -39,6 +39,7 @@ __all__ = (
     "configure_default_logger",
     "remove_sinks",
     "remove_sinks_async",
+    "resolve_sink",
 )
 
 
