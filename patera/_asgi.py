@@ -16,7 +16,7 @@ from loguru import logger
 from ._cors import is_same_origin, merge_vary
 from ._errors import allow_header
 from ._router import RequestRedirect
-from .exceptions import MethodNotAllowed, NotFound
+from .exceptions import ClientDisconnected, MethodNotAllowed, NotFound
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
@@ -110,7 +110,11 @@ class ASGIHandler:
             req.route_handler = endpoint.handler
             req.limits = endpoint.limits
         try:
-            res = await self._respond(req)
+            try:
+                res = await self._respond(req)
+            except ClientDisconnected:
+                logger.debug("client disconnected during {} {}", method, _printable(scope["path"]))
+                return
             try:
                 await res.send_to(send, head=method == "HEAD", receive=receive)
             except ResponseValidationError as exc:

@@ -14,7 +14,7 @@ from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
 from ._dispatch import call_maybe_sync, response_adapter
-from .exceptions import BaseHttpException, HtmlAborterException, MethodNotAllowed
+from .exceptions import BaseHttpException, ClientDisconnected, HtmlAborterException, MethodNotAllowed
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class ErrorRenderer:
 
     async def render(self, req: Request, exc: Exception) -> Response[Any]:
         """A response for ``exc``; re-raises unhandled errors in DEBUG (SPEC §8.2)."""
+        if isinstance(exc, ClientDisconnected):
+            raise exc  # nobody is listening: the ASGI layer drops the request quietly
         if isinstance(exc, HtmlAborterException):
             return await self._render_html_abort(req, exc)
         entry = None if isinstance(exc, ResponseValidationError) else self.find(exc)
