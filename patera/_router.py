@@ -451,6 +451,8 @@ class Rule:
         "_build_ops",
         "_argnames",
         "_convert",
+        "_names",
+        "_plain",
         "_state",
     )
 
@@ -477,6 +479,8 @@ class Rule:
         self._convert: tuple[tuple[str, Callable[[str], Any] | None], ...] = tuple(
             (var, None if conv.identity else conv.fast_to_python()) for var, conv in variables
         )
+        self._names = tuple(var for var, _ in variables)
+        self._plain = all(convert is None for _, convert in self._convert)
         self._state: _State | None = None
 
     def __repr__(self) -> str:
@@ -573,7 +577,7 @@ _NO_METHOD: Any = _NoMethod()
 class Router:
     """Werkzeug-compatible router: ``Map(strict_slashes=..., merge_slashes=...)`` plus adapter."""
 
-    __slots__ = ("strict_slashes", "merge_slashes", "_rules", "_root", "_static", "_by_name", "_dirty", "_regex_cache")
+    __slots__ = ("strict_slashes", "merge_slashes", "_rules", "_root", "_static", "_by_name", "_dirty", "_regex_cache", "_start")
 
     def __init__(self, *, strict_slashes: bool = False, merge_slashes: bool = True) -> None:
         self.strict_slashes = strict_slashes
@@ -584,6 +588,7 @@ class Router:
         self._by_name: dict[str, list[Rule]] = {}
         self._dirty = True
         self._regex_cache: dict[str, Callable[[str], re.Match[str] | None]] = {}
+        self._start: _State | None = None
 
     @property
     def rules(self) -> list[Rule]:
@@ -658,6 +663,7 @@ class Router:
 
         visit(self._root, [])
         self._static = static
+        self._start = self._root.static.get("")
         for rules in self._by_name.values():
             rules.sort(key=lambda r: -len(r.arguments))
         self._dirty = False
@@ -706,7 +712,7 @@ class Router:
         parts = path.split("/")
         # PERF: every rule starts with "/", so the root only has the "" transition and
         # parts[0] is "" for every normalised path: start one level down.
-        start = self._root.static.get("")
+        start = self._start
         if start is None:
             raise NotFound()
         try:
@@ -727,6 +733,8 @@ class Router:
                 raise MethodNotAllowed(seen)
             raise NotFound()
         rule, raw = rv
+        if rule._plain:
+            return rule, dict(zip(rule._names, raw))  # PERF: only identity converters
         result: dict[str, Any] = {}
         try:
             for (var, convert), value in zip(rule._convert, raw):
