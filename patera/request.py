@@ -283,6 +283,8 @@ class Request:
     async def _parse_form(self) -> None:
         if self._form is not None:
             return
+        if self.scope["type"] != "http":
+            raise RuntimeError("WebSocket connections have no request body")
         from ._http import parse_options_header
 
         base, params = parse_options_header(self.content_type)

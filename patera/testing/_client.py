@@ -193,13 +193,14 @@ class WebSocketSession:
         self._task = asyncio.create_task(self._run())
         await self._to_app.put({"type": "websocket.connect"})
         message = await self._next()
-        if message["type"] == "websocket.close":
-            self._closed = True
-            await self._finish()
-            raise WebSocketRejected(message.get("code", 1000))
         if message["type"] != "websocket.accept":
-            await self._finish()
-            raise WebSocketRejected(1006)
+            self._closed = True
+            code = message.get("code", 1000) if message["type"] == "websocket.close" else 1006
+            self.close_code = code
+            # The app may still be unwinding (DEBUG re-raises after the close): wait for it so
+            # its error surfaces here instead of as a never-retrieved task exception.
+            await self._wait_for_app()
+            raise WebSocketRejected(code)
         self.accepted_subprotocol = message.get("subprotocol")
         self.accept_headers = list(message.get("headers") or [])
 
@@ -213,7 +214,7 @@ class WebSocketSession:
 
     async def _finish(self) -> None:
         if self._task is not None and self._task.done():
-            exc = self._task.exception()
+            exc = None if self._task.cancelled() else self._task.exception()
             self._task = None
             if exc is not None and self._raise:
                 raise exc
@@ -255,9 +256,19 @@ class WebSocketSession:
         if not self._closed:
             self._closed = True
             await self._to_app.put({"type": "websocket.disconnect", "code": code})
+        await self._wait_for_app()
+
+    async def _wait_for_app(self, timeout: float = 5.0) -> None:
+        """Let the app task end (cancelled after ``timeout``), then re-raise its error if asked."""
         task = self._task
+        if task is None:
+            return
         try:
-            await asyncio.wait_for(asyncio.shield(task), 5)
+            await asyncio.wait_for(asyncio.shield(task), timeout)
         except asyncio.TimeoutError:
             task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        except Exception:  # noqa: BLE001 - the app's own error, re-raised by _finish below
+            pass
         await self._finish()
