@@ -453,7 +453,6 @@ class Rule:
         "_convert",
         "_names",
         "_plain",
-        "_state",
     )
 
     def __init__(self, rule: str, methods: frozenset[str], endpoint: object, name: str, merge_slashes: bool) -> None:
@@ -481,7 +480,6 @@ class Rule:
         )
         self._names = tuple(var for var, _ in variables)
         self._plain = all(convert is None for _, convert in self._convert)
-        self._state: _State | None = None
 
     def __repr__(self) -> str:
         return f"<Rule {self.rule!r} {sorted(self.methods)} -> {self.name}>"
@@ -631,7 +629,6 @@ class Router:
                     f"for methods {', '.join(sorted(overlap))}"
                 )
         state.rules.append(new)
-        new._state = state
         self._rules.append(new)
         self._by_name.setdefault(name, []).append(new)
         self._dirty = True

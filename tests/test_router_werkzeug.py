@@ -117,6 +117,11 @@ def _reference(rules: list[tuple[str, frozenset[str], str]], strict: bool) -> An
     return wz_map.bind("localhost", "/")
 
 
+def _typed(values: Any) -> dict[str, tuple[str, Any]]:
+    """Values with their types, so 1 and 1.0 or "1" never compare equal by accident."""
+    return {key: (type(value).__name__, value) for key, value in values.items()}
+
+
 def _wz_outcome(adapter: Any, path: str, method: str) -> tuple[Any, ...]:
     try:
         endpoint, values = adapter.match(path, method)
@@ -128,7 +133,7 @@ def _wz_outcome(adapter: Any, path: str, method: str) -> tuple[Any, ...]:
         return ("405", frozenset(exc.valid_methods or ()))
     except WzNotFound:
         return ("404",)
-    return ("ok", endpoint, dict(values))
+    return ("ok", endpoint, _typed(values))
 
 
 def _our_outcome(router: Router, path: str, method: str) -> tuple[Any, ...]:
@@ -140,7 +145,7 @@ def _our_outcome(router: Router, path: str, method: str) -> tuple[Any, ...]:
         return ("405", frozenset(exc.valid_methods))
     except NotFound:
         return ("404",)
-    return ("ok", endpoint, values)
+    return ("ok", endpoint, _typed(values))
 
 
 def _wz_build(adapter: Any, name: str, values: dict[str, Any]) -> str:
