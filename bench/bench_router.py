@@ -116,13 +116,13 @@ def main() -> None:
     if adapters is not None:
         header += f" {'werkzeug ops/s':>15} {'speedup':>8}"
     print(header)
-    worst = 1.0
+    worst = float("inf")
     for path, label in cases:
         base = statistics.median(results[("patera", path, SIZES[0])])
         for size in SIZES:
             ops = statistics.median(results[("patera", path, size)])
             ratio = ops / base
-            if path == "/users/42":
+            if path == "/users/42" and size != SIZES[0]:
                 worst = min(worst, ratio)
             line = f"{label:32} {size:>6} {ops:>14,.0f} {1e6 / ops:>8.2f} {ratio:>7.3f}"
             if adapters is not None:
