@@ -461,3 +461,11 @@ def _is_cli_controller(obj: type) -> bool:
 
 #: Hooks that register framework controllers (static files, OpenAPI) at build time.
 _BUILTIN_HOOKS: list[Callable[[Patera], None]] = []
+
+from .static import register_static  # noqa: E402
+
+_BUILTIN_HOOKS.append(register_static)
+
+from .openapi import register_openapi  # noqa: E402
+
+_BUILTIN_HOOKS.append(register_openapi)
