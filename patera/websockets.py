@@ -94,9 +94,12 @@ class WebSocket:
         """Send a raw ASGI message, keeping the connection state in step with it.
 
         Raises:
-            RuntimeError: data before ``accept()``, a second accept, or anything after close.
+            WebSocketDisconnect: the client has gone (its disconnect was received).
+            RuntimeError: data before ``accept()``, a second accept, or anything after our close.
         """
         kind = message["type"]
+        if self._disconnect is not None:
+            raise WebSocketDisconnect(int(self._disconnect.get("code", CLOSE_NORMAL)), self._disconnect.get("reason") or "")
         if self._state == _CLOSED:
             raise RuntimeError(f"cannot send {kind!r}: the WebSocket is closed")
         if kind == "websocket.accept":
@@ -251,7 +254,10 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
         if inspect.isawaitable(result):
             await result
     except WebSocketDisconnect:
-        pass  # the client left; a helper noticed it and nobody caught it — not an error
+        # The client left and a helper noticed it: not an error. If the handler raised it
+        # itself while the connection is still open, end the connection normally.
+        if not ws.closed:
+            await _close_quietly(ws, CLOSE_NORMAL)
     except BaseHttpException as exc:
         if not ws.accepted:
             logger.info("WebSocket {} refused: {} {}", req.path, exc.status_code, exc.message)

@@ -135,6 +135,18 @@ class Sockets(Controller):
     async def returns_early(self, req: Request) -> None:
         return None
 
+    @socket("/gives-up")
+    async def gives_up(self, req: Request) -> None:
+        await req.accept()
+        raise WebSocketDisconnect(1000)
+
+    @socket("/late-send")
+    async def late_send(self, req: Request) -> None:
+        await req.accept()
+        while (await req.receive())["type"] != "websocket.disconnect":
+            pass
+        await req.send_text("nobody is listening")
+
     @development
     @socket("/dev")
     async def dev_only(self, req: Request) -> None:
@@ -341,6 +353,18 @@ async def test_handler_return_without_accept_rejects_with_1000(client: PateraTes
     assert info.value.code == 1000
 
 
+async def test_handler_raising_disconnect_itself_closes_normally(prod_client: PateraTestClient) -> None:
+    async with prod_client.websocket_connect("/ws/gives-up") as ws:
+        assert await within(ws.receive()) == {"type": "websocket.close", "code": 1000, "reason": ""}
+    assert prod_client.app.log_buffer.get_last_severe() == []
+
+
+async def test_send_after_client_left_ends_quietly(prod_client: PateraTestClient) -> None:
+    async with prod_client.websocket_connect("/ws/late-send") as ws:
+        await ws.send_text("bye")
+    assert prod_client.app.log_buffer.get_last_severe() == []
+
+
 async def test_development_socket_absent_in_production(prod_client: PateraTestClient) -> None:
     with pytest.raises(WebSocketRejected):
         async with prod_client.websocket_connect("/ws/dev"):
@@ -395,8 +419,10 @@ async def test_helpers_raise_disconnect_and_remember_it() -> None:
     with pytest.raises(WebSocketDisconnect):
         await ws.receive_json()
     assert ws.closed and ws.close_code == 1001
-    with pytest.raises(RuntimeError):
+    # sending to a client that has gone is the same event, not a programming error
+    with pytest.raises(WebSocketDisconnect):
         await ws.send_text("late")
+    assert len(server.sent) == 1  # only the accept
 
 
 async def test_send_before_accept_and_double_accept_refused() -> None:
