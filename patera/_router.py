@@ -269,8 +269,8 @@ class UUIDConverter(BaseConverter):
         return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
 
-def _default_converter() -> BaseConverter:
-    conv = StringConverter()
+def _default_converter(*args: Any, **kwargs: Any) -> BaseConverter:
+    conv = StringConverter(*args, **kwargs)
     conv.name = "default"
     return conv
 

@@ -74,6 +74,7 @@ def test_spec_examples(rule: str, path: str, expected: Any) -> None:
 CONVERTER_CASES = [
     ("/<v>", "/héllo", {"v": "héllo"}, "default-unicode"),
     ("/<string:v>", "/x", {"v": "x"}, "string-plain"),
+    ("/<default(minlength=2):v>", "/x", NOT_FOUND, "default-takes-string-args"),
     ("/<string(2):v>", "/x", NOT_FOUND, "string-positional-minlength"),
     ("/<string(maxlength=2):v>", "/abc", NOT_FOUND, "string-maxlength"),
     ("/a/<string(minlength=0):v>/x", "/a//x", {"v": ""}, "string-minlength-zero-matches-empty"),
