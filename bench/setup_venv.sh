@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create bench/.venv (gitignored): patera from this checkout plus the peer
+# frameworks the in-process benchmark compares against. The peers are benchmark
+# tools only and never dependencies of patera.
+#
+# Usage: bash bench/setup_venv.sh      (re-running upgrades in place)
+# PYTHON=python3.12 bash bench/setup_venv.sh   to pick the interpreter.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+venv="$here/.venv"
+python="${PYTHON:-python3}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+# The project itself (editable, so the bench measures the working tree).
+"$venv/bin/python" -m pip install --quiet -e "$root"
+# Peers and tools: compared frameworks, servers for later socket benchmarks,
+# the multipart parser Starlette/FastAPI need for uploads, and a profiler.
+"$venv/bin/python" -m pip install --quiet \
+    starlette fastapi litestar python-multipart \
+    uvicorn hypercorn \
+    pyinstrument
+"$venv/bin/python" - <<'PY'
+import importlib.metadata as md
+for name in ("patera", "pydantic", "starlette", "fastapi", "litestar", "python-multipart", "uvicorn", "hypercorn", "pyinstrument"):
+    try:
+        print(f"  {name:18} {md.version(name)}")
+    except md.PackageNotFoundError:
+        print(f"  {name:18} (missing)")
+PY
+echo "bench venv ready: $venv/bin/python bench/run.py"
