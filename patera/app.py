@@ -229,6 +229,12 @@ class Patera:
     def register_cli_controller(self, ctrl: Any) -> None:
         self._cli_controllers.append(ctrl(self) if isinstance(ctrl, type) else ctrl)
 
+    def run_cli(self, argv: list[str] | None = None, *, lifespan: bool = False) -> int:
+        """Run one registered CLI command from ``argv`` (default ``sys.argv[1:]``); see SPEC §15.2."""
+        from .cli import run_cli
+
+        return run_cli(self, argv, lifespan=lifespan)
+
     def register_alias(self, alias: str, endpoint: str) -> None:
         self._aliases[alias] = endpoint
 
