@@ -612,6 +612,11 @@ class Router:
             if part.static:
                 state = state.static.setdefault(part.content, _State())
                 continue
+            if part.content not in self._regex_cache:  # compile now, so a bad pattern fails at registration
+                try:
+                    self._regex_cache[part.content] = re.compile(part.content).match
+                except re.error as exc:
+                    raise ValueError(f"Invalid URL rule {rule!r}: {exc}") from None
             key = part.key
             for existing, nxt in state._dyn:
                 if existing.key == key:
@@ -643,10 +648,7 @@ class Router:
             ordered = sorted(state._dyn, key=lambda entry: entry[0].weight)  # stable: ties keep registration order
             compiled = []
             for part, nxt in ordered:
-                match = cache.get(part.content)
-                if match is None:
-                    match = cache[part.content] = re.compile(part.content).match
-                compiled.append((match, part.final, part.suffixed, nxt))
+                compiled.append((cache[part.content], part.final, part.suffixed, nxt))
                 visit(nxt, None)  # below a dynamic part nothing is reachable by static lookup
             state.dynamic = tuple(compiled)
             for key, nxt in state.static.items():
