@@ -105,6 +105,30 @@ class MutableHeaders(MutableMapping[str, str]):
             raise KeyError(key)
         self.raw = kept
 
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        name = key.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == name:
+                return v.decode("latin-1")
+        return default
+
+    def set_raw(self, name: bytes, value: bytes) -> None:
+        """Replace a header with pre-validated bytes (framework constants only)."""
+        raw = self.raw
+        for i, pair in enumerate(raw):
+            if pair[0] == name:
+                raw[i] = (name, value)
+                if any(k == name for k, _ in raw[i + 1 :]):
+                    self.raw = raw[: i + 1] + [p for p in raw[i + 1 :] if p[0] != name]
+                return
+        raw.append((name, value))
+
+    def get_raw(self, name: bytes) -> bytes | None:
+        for k, v in self.raw:
+            if k == name:
+                return v
+        return None
+
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False

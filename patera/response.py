@@ -39,6 +39,27 @@ def is_json_type(content_type: str | None) -> bool:
     return base == "application/json" or base.endswith("+json") or base == "application/x-ndjson"
 
 
+_JSON_TYPE_CACHE: dict[bytes, bool] = {}
+
+
+def _is_json_raw(content_type: bytes | None) -> bool:
+    # PERF: responses reuse a handful of content types; decide each once.
+    if content_type is None:
+        return False
+    try:
+        return _JSON_TYPE_CACHE[content_type]
+    except KeyError:
+        result = is_json_type(content_type.decode("latin-1"))
+        if len(_JSON_TYPE_CACHE) < 256:
+            _JSON_TYPE_CACHE[content_type] = result
+        return result
+
+
+_CT = b"content-type"
+_CT_JSON = b"application/json"
+_CT_TEXT = b"text/plain; charset=utf-8"
+
+
 def guess_content_type(filename: str) -> str:
     kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if kind.startswith(_TEXT_LIKE) and "charset" not in kind:
@@ -108,13 +129,13 @@ class Response(Generic[T]):
     def json(self, data: Any) -> Response[T]:
         self.body = data
         self._stream = None
-        self.headers["content-type"] = "application/json"
+        self.headers.set_raw(_CT, _CT_JSON)
         return self
 
     def text(self, text: str) -> Response[T]:
         self.body = text
         self._stream = None
-        self.headers["content-type"] = "text/plain; charset=utf-8"
+        self.headers.set_raw(_CT, _CT_TEXT)
         return self
 
     def no_content(self) -> Response[T]:
@@ -235,10 +256,11 @@ class Response(Generic[T]):
             return b""
         if isinstance(body, bytes):
             return body
+        if isinstance(body, str) and self.headers.get_raw(_CT) == _CT_TEXT:
+            return body.encode()  # PERF: the text() fast path
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
-        content_type = self.headers.get("content-type")
-        if is_json_type(content_type):
+        if _is_json_raw(self.headers.get_raw(_CT)):
             adapter = self._body_type
             if adapter is not None:
                 try:
