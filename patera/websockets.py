@@ -36,6 +36,13 @@ CLOSE_INTERNAL_ERROR = 1011
 
 _CONNECTING, _CONNECTED, _CLOSED = 0, 1, 2
 _MAX_REASON_BYTES = 123  # NOTE: RFC 6455 §5.5 — control frame payload ≤ 125 bytes, 2 of them the code.
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(32), 127]}
+#: ``app.response_class`` → its subclass whose ``send`` writes to the socket (built once per class).
+_response_classes: dict[type[Any], type[Any]] = {}
+
+
+def _disconnected(message: Message) -> WebSocketDisconnect:
+    return WebSocketDisconnect(int(message.get("code", CLOSE_NORMAL)), message.get("reason") or "")
 
 
 def _close_reason(reason: str) -> str:
@@ -99,7 +106,7 @@ class WebSocket:
         """
         kind = message["type"]
         if self._disconnect is not None:
-            raise WebSocketDisconnect(int(self._disconnect.get("code", CLOSE_NORMAL)), self._disconnect.get("reason") or "")
+            raise _disconnected(self._disconnect)
         if self._state == _CLOSED:
             raise RuntimeError(f"cannot send {kind!r}: the WebSocket is closed")
         if kind == "websocket.accept":
@@ -137,7 +144,7 @@ class WebSocket:
     async def _data(self) -> Message:
         message = await self.receive()
         if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(int(message.get("code", CLOSE_NORMAL)), message.get("reason") or "")
+            raise _disconnected(message)
         return message
 
     async def receive_text(self) -> str:
@@ -217,9 +224,6 @@ async def _send_via_websocket(self: Any, message: Message) -> None:
     await self.websocket.send(message)
 
 
-_response_classes: dict[type[Any], type[Any]] = {}
-
-
 # ---------------------------------------------------------------------- serving
 
 
@@ -241,7 +245,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
         endpoint, params = app.websocket_router.match(scope["path"], "SOCKET")
     except (NotFound, RequestRedirect):
         # NOTE: a close before accept makes the server answer the handshake with 403.
-        await ws.close(CLOSE_NORMAL)
+        await _close_quietly(ws, CLOSE_NORMAL)
         _log_access(app, req, ws, started)
         return
     req.endpoint = endpoint
@@ -260,7 +264,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
             await _close_quietly(ws, CLOSE_NORMAL)
     except BaseHttpException as exc:
         if not ws.accepted:
-            logger.info("WebSocket {} refused: {} {}", req.path, exc.status_code, exc.message)
+            logger.info("WebSocket {} refused: {} {}", req.path.translate(_CONTROL), exc.status_code, exc.message)
             await _close_quietly(ws, CLOSE_POLICY_VIOLATION, str(exc.message))
         else:
             await _crash(app, req, ws, exc)
@@ -277,7 +281,10 @@ async def _crash(app: Any, req: Request, ws: WebSocket, exc: Exception) -> None:
     """Close with 1011 and log CRITICAL; in DEBUG the error then reaches the server."""
     logger.critical(
         "Unhandled exception in WebSocket handler {} {} (route parameters {!r}):\n{}",
-        getattr(req.endpoint, "name", "?"), req.path, req.route_parameters, "".join(traceback.format_exception(exc)),
+        getattr(req.endpoint, "name", "?"),
+        req.path.translate(_CONTROL),
+        req.route_parameters,
+        "".join(traceback.format_exception(exc)),
     )
     if not ws.closed:
         await _close_quietly(ws, CLOSE_INTERNAL_ERROR, "Internal server error")
@@ -301,5 +308,3 @@ def _log_access(app: Any, req: Request, ws: WebSocket, started: float) -> None:
     path = req.path.translate(_CONTROL)
     logger.info('{} "SOCKET {}" close {} {:.2f}ms', who, path, ws.close_code, (time.perf_counter() - started) * 1000)
 
-
-_CONTROL = {i: f"\\x{i:02x}" for i in [*range(32), 127]}

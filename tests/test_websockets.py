@@ -105,7 +105,9 @@ class Sockets(Controller):
             if data["type"] == "websocket.disconnect":
                 break
             if data["type"] == "websocket.receive":
-                await req.res.send({"type": "websocket.send", "text": "Hello from server. Echo: " + data.get("text", "")})
+                await req.res.send(
+                    {"type": "websocket.send", "text": "Hello from server. Echo: " + data.get("text", "")}
+                )
 
     @socket("/guarded")
     async def guarded(self, req: Request) -> None:
@@ -538,5 +540,6 @@ async def test_end_to_end_echo_and_1011_under_hypercorn() -> None:
                 pass
         assert unauthorised.value.response.status_code == 403
 
-        async with websockets_client.connect(base + "/ws/guarded", additional_headers={"Authorization": "Bearer ok"}) as ws:
+        authorised = {"Authorization": "Bearer ok"}
+        async with websockets_client.connect(base + "/ws/guarded", additional_headers=authorised) as ws:
             assert await within(ws.recv()) == "welcome"
