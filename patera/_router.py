@@ -646,7 +646,7 @@ class Router:
 
         def visit(state: _State, keys: list[str] | None) -> None:
             ordered = sorted(state._dyn, key=lambda entry: entry[0].weight)  # stable: ties keep registration order
-            compiled = []
+            compiled: list[tuple[Callable[[str], re.Match[str] | None], bool, bool, _State]] = []
             for part, nxt in ordered:
                 compiled.append((cache[part.content], part.final, part.suffixed, nxt))
                 visit(nxt, None)  # below a dynamic part nothing is reachable by static lookup
