@@ -305,3 +305,18 @@ def test_base_class_properties_and_validate_configs() -> None:
         Outer.validate_configs({"limit": "x"}, Settings)
     with pytest.raises(TypeError):
         MiddlewareBase(application, nxt)  # type: ignore[abstract]
+
+
+def test_middleware_entry_must_be_a_middleware_class() -> None:
+    from patera.exceptions import WrongModuleLoadType
+
+    with pytest.raises(WrongModuleLoadType, match="Item"):
+        make(MIDDLEWARE=[f"{__name__}:Item"])
+
+
+async def test_middleware_listed_twice_runs_once() -> None:
+    application = make(MIDDLEWARE=[*MIDDLEWARE, f"{__name__}:Outer"])
+    assert application.middleware == [Outer, Inner]
+    async with PateraTestClient(application) as client:
+        r = await client.get("/mw/hello")
+    assert r.json()["trace"] == ["Outer", "Inner"]
