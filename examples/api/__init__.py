@@ -1,0 +1,1 @@
+"""A small but complete patera API; the application lives in the ``app`` package."""

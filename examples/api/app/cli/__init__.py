@@ -1,0 +1,1 @@
+"""CLI commands of the example API (``python -m examples.api.cli …``)."""
