@@ -423,3 +423,45 @@ def test_build_round_trips_through_match() -> None:
         if "%" not in url:  # match() takes the decoded path
             assert router.match(url, "GET")[1] == {k: v for k, v in values.items() if k in dict(
                 next(r for r in router.rules if r.name == name).arguments)}
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_router_imports_only_stdlib_and_relative_modules() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    import patera._router as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from .exceptions import ...
+                continue
+            names = [(node.module or "").split(".")[0]]
+        else:
+            continue
+        for name in names:
+            assert name == "__future__" or name in sys.stdlib_module_names, name
+
+
+def test_matching_after_freeze_compiles_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    router = priority_router()
+    router.add("/a//b", ["GET"], "merged", "merged")
+    router.freeze()
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("re.compile on the hot path")
+
+    monkeypatch.setattr(re, "compile", refuse)
+    for path in ["/u/me", "/u/42", "/u/bob", "/u/a/b", "/a/b/c", "/p/11", "/nothing", "/a//b//"]:
+        try:
+            router.match(path, "GET")
+        except (NotFound, RequestRedirect):
+            pass
