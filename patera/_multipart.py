@@ -30,7 +30,15 @@ _PASSTHROUGH_CTE: Final = frozenset(("", "7bit", "8bit", "binary"))
 # look-ahead needed to classify a candidate delimiter is bounded.
 _MAX_PADDING: Final = 64
 # Spooled file data is handed to a worker thread in batches of at least this size.
-_WRITE_BATCH: Final = 1 << 20
+_WRITE_BATCH: Final = 4 << 20
+
+# Validated header names -> lower-cased key; shared by all parsers, bounded.
+_HEADER_NAMES: dict[bytes, str] = {
+    name.encode(): name.lower()
+    for name in ("Content-Disposition", "Content-Type", "content-disposition", "content-type")
+}
+_HEADER_NAMES_MAX: Final = 512
+_UNLIMITED: Final = 1 << 62
 
 _PREAMBLE, _HEADERS, _DATA, _DONE, _FAILED = range(5)
 # _delimiter_end() results besides "index after the line break"
@@ -178,6 +186,7 @@ class MultipartParser:
         "_files",
         "_part",
         "_part_size",
+        "_max_field",
         "_decoder",
         "_headers",
         "_last_header",
@@ -198,7 +207,8 @@ class MultipartParser:
         self._fields = 0
         self._files = 0
         self._part: Part | None = None
-        self._part_size = 0
+        self._part_size = 0  # bytes of the current field; files start at -_UNLIMITED
+        self._max_field = limits.max_form_memory_size
         self._decoder: _Decoder | None = None
         self._headers: dict[str, str] = {}
         self._last_header = ""
@@ -340,19 +350,14 @@ class MultipartParser:
                 if block.count(b"\n") == breaks and block.count(b"\r") == breaks:  # no bare CR/LF
                     self._header_size = e + 4 - pos
                     headers = self._headers
+                    careful = self._charset is not None
                     for line in lines:
                         # PERF: the common header line inlined (no CR inside: counted above);
-                        # errors, folding and repeats take the careful path.
+                        # a known, already validated name is one dict lookup. Errors,
+                        # folding, repeats and new names take the careful path.
                         colon = line.find(b":")
-                        if colon <= 0 or self._charset is not None:
-                            self._header_line(line)
-                            continue
-                        raw_name = line[:colon]
-                        if raw_name.translate(None, _TCHAR):
-                            self._header_line(line)
-                            continue
-                        key = raw_name.decode("ascii").lower()
-                        if key in headers:
+                        key = _HEADER_NAMES.get(line[:colon]) if colon > 0 else None
+                        if key is None or careful or key in headers:
                             self._header_line(line)
                             continue
                         raw = line[colon + 1 :]
@@ -403,6 +408,8 @@ class MultipartParser:
         if not raw_name or raw_name.translate(None, _TCHAR):
             raise _malformed("invalid part header name")
         key = raw_name.decode("ascii").lower()
+        if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
+            _HEADER_NAMES[raw_name] = key
         value = _decode_header_bytes(line[colon + 1 :], self._charset).strip(_WS)
         if key not in headers:  # the first occurrence wins
             headers[key] = value
@@ -415,13 +422,23 @@ class MultipartParser:
         disposition = headers.get("content-disposition")
         if disposition is None:
             raise _malformed("part without Content-Disposition")
-        kind, params = parse_options_header(disposition)
-        if kind != "form-data":
-            raise _malformed("Content-Disposition is not form-data")
-        name = params.get("name")
+        name: str | None
+        filename: str | None = None
+        if (
+            disposition.startswith('form-data; name="')
+            and disposition.find('"', 17) == len(disposition) - 1
+            and "\\" not in disposition
+        ):
+            # PERF: a browser's plain field, `form-data; name="x"`, needs no general parse.
+            name = disposition[17:-1]
+        else:
+            kind, params = parse_options_header(disposition)
+            if kind != "form-data":
+                raise _malformed("Content-Disposition is not form-data")
+            name = params.get("name")
+            filename = params.get("filename")
         if name is None:
             raise _malformed("part without a name")
-        filename = params.get("filename")
         limits = self._limits
         if filename is None:
             self._fields += 1
@@ -431,10 +448,13 @@ class MultipartParser:
             self._files += 1
             if self._files > limits.max_form_files:
                 raise RequestEntityTooLarge("Too many files")
-        content_type = headers.get("content-type")
-        charset = parse_options_header(content_type)[1].get("charset") if content_type else None
-        cte = headers.get("content-transfer-encoding")
+        content_type = charset = cte = None
         decoder: _Decoder | None = None
+        if len(headers) > 1:  # PERF: a lone Content-Disposition (browser fields) skips the lookups
+            content_type = headers.get("content-type")
+            if content_type:
+                charset = parse_options_header(content_type)[1].get("charset")
+            cte = headers.get("content-transfer-encoding")
         if cte is not None:
             cte = cte.strip(" \t").lower()
             if cte == "base64":
@@ -445,18 +465,16 @@ class MultipartParser:
                 raise _malformed("unsupported Content-Transfer-Encoding")
         self._decoder = decoder
         self._part = part = Part(name, filename, headers, content_type, charset)
-        self._part_size = 0
+        self._part_size = 0 if filename is None else -_UNLIMITED  # files are not size-limited here
         self._state = _DATA
         events.append(part)
 
     def _emit(self, chunk: bytes, events: list[Event]) -> None:
         if self._decoder is not None:
             chunk = self._decoder.decode(chunk)
-        part = self._part
-        if part is not None and part.filename is None:
-            self._part_size += len(chunk)
-            if self._part_size > self._limits.max_form_memory_size:
-                raise RequestEntityTooLarge("Form field too large")
+        self._part_size += len(chunk)
+        if self._part_size > self._max_field:
+            raise RequestEntityTooLarge("Form field too large")
         if chunk:
             events.append(chunk)
 
@@ -482,7 +500,12 @@ class MultipartParser:
                 continue
             start = i - 1 if i > pos and buf[i - 1] == 13 else i
             if start > pos:
-                self._emit(buf[pos:start], events)
+                if self._decoder is None and self._part_size + start - pos <= self._max_field:
+                    # PERF: inlined _emit() for the common undecoded part within limits
+                    self._part_size += start - pos
+                    events.append(buf[pos:start])
+                else:
+                    self._emit(buf[pos:start], events)
             if end == _NEED_MORE:
                 return start, False
             if self._decoder is not None:
