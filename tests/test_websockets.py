@@ -159,6 +159,10 @@ class Sockets(Controller):
     async def http(self, req: Request) -> Response:
         return req.response.text("plain http")
 
+    @get("/login")
+    async def login(self, req: Request) -> Response:
+        return req.response.text("in").set_cookie("sid", "s3cret", path="/")
+
 
 endpoint_spec(Sockets.guarded).guards.append(require_token)
 
@@ -226,6 +230,21 @@ async def test_json_round_trip_and_explicit_close(client: PateraTestClient) -> N
 async def test_route_converters_become_kwargs(client: PateraTestClient) -> None:
     async with client.websocket_connect("/ws/room/42/lobby") as ws:
         assert await within(ws.receive_json()) == {"room": 42, "name": "lobby", "params": {"room": 42, "name": "lobby"}}
+
+
+async def test_path_is_percent_decoded(client: PateraTestClient) -> None:
+    async with client.websocket_connect("/ws/room/7/hello%20w%C3%B6rld") as ws:
+        assert (await within(ws.receive_json()))["name"] == "hello wörld"
+
+
+async def test_handshake_carries_cookies_from_http_client(client: PateraTestClient) -> None:
+    assert (await client.get("/ws/login")).text == "in"
+    async with client.websocket_connect("/ws/info") as ws:
+        info = await within(ws.receive_json())
+    assert info["cookies"] == {"sid": "s3cret"}
+    # an explicit Cookie header wins over the jar
+    async with client.websocket_connect("/ws/info", headers={"Cookie": "sid=mine"}) as ws:
+        assert (await within(ws.receive_json()))["cookies"] == {"sid": "mine"}
 
 
 async def test_converter_mismatch_is_rejected(client: PateraTestClient) -> None:

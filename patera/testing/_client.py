@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 from ..exceptions import MissingDependency
 
@@ -141,8 +142,22 @@ class PateraTestClient:
     async def websocket_connect(
         self, path: str, subprotocols: list[str] | None = None, headers: dict[str, str] | None = None
     ) -> AsyncIterator[WebSocketSession]:
-        """Drive the ASGI WebSocket protocol in-process (no sockets)."""
-        session = WebSocketSession(self.app, path, subprotocols or [], headers or {}, self._raise)
+        """Drive the ASGI WebSocket protocol in-process (no sockets).
+
+        Like a browser, the handshake carries the cookies the HTTP client has collected
+        (unless ``headers`` sets ``Cookie`` itself) and the base URL's host.
+        """
+        sent = dict(headers or {})
+        names = {name.lower() for name in sent}
+        base = httpx.URL(self.base_url)
+        if "host" not in names:
+            sent["host"] = base.netloc.decode("ascii")
+        if "cookie" not in names and self._client is not None:
+            cookie = self._client.build_request("GET", path).headers.get("cookie")
+            if cookie:
+                sent["cookie"] = cookie
+        scheme = "wss" if base.scheme == "https" else "ws"
+        session = WebSocketSession(self.app, path, subprotocols or [], sent, self._raise, scheme=scheme)
         await session.connect()
         try:
             yield session
@@ -156,18 +171,31 @@ PyJoltTestClient = PateraTestClient
 class WebSocketSession:
     """One in-process WebSocket connection, the client side."""
 
-    def __init__(self, app: Any, path: str, subprotocols: list[str], headers: dict[str, str], raise_errors: bool) -> None:
+    def __init__(
+        self,
+        app: Any,
+        path: str,
+        subprotocols: list[str],
+        headers: dict[str, str],
+        raise_errors: bool,
+        *,
+        scheme: str = "ws",
+    ) -> None:
         raw_path, _, query = path.partition("?")
+        names = {name.lower() for name in headers}
+        raw_headers = [] if "host" in names else [(b"host", b"testserver")]
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         self.scope = {
             "type": "websocket",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "scheme": "ws",
-            "path": raw_path,
+            "scheme": scheme,
+            # NOTE: ASGI — "path" is percent-decoded, "raw_path" is what was on the wire.
+            "path": unquote(raw_path),
             "raw_path": raw_path.encode(),
             "query_string": query.encode(),
             "root_path": "",
-            "headers": [(b"host", b"testserver")] + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "headers": raw_headers,
             "client": ("127.0.0.1", 50000),
             "server": ("testserver", 80),
             "subprotocols": subprotocols,
