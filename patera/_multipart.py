@@ -232,6 +232,8 @@ class MultipartParser:
             return []
         if state == _FAILED:
             raise _malformed("parser already failed")
+        if type(data) is not bytes:  # bytearray/memoryview: slices must be bytes events
+            data = bytes(data)
         buf = self._buf + data if self._buf else data
         events: list[Event] = []
         pos = 0
