@@ -14,8 +14,7 @@ from patera import BaseConfig, Patera, Request, Response, app
 from patera.controller import Controller, development, get, path, socket
 from patera.controller.decorators import endpoint_spec
 from patera.exceptions import AuthenticationException, WebSocketDisconnect, abort
-from patera.testing import PateraTestClient
-from patera.testing._client import WebSocketRejected
+from patera.testing import PateraTestClient, WebSocketRejected
 from patera.websockets import WebSocket
 
 TIMEOUT = 5.0
@@ -562,3 +561,19 @@ async def test_end_to_end_echo_and_1011_under_hypercorn() -> None:
         authorised = {"Authorization": "Bearer ok"}
         async with websockets_client.connect(base + "/ws/guarded", additional_headers=authorised) as ws:
             assert await within(ws.recv()) == "welcome"
+
+
+async def test_end_to_end_debug_reraise_still_closes_1011() -> None:
+    websockets_client = pytest.importorskip("websockets.asyncio.client")
+    from websockets.exceptions import ConnectionClosedError
+
+    async with served(make_app(Cfg)) as base:
+        async with websockets_client.connect(base + "/ws/boom") as ws:
+            await ws.send("trigger")
+            with pytest.raises(ConnectionClosedError) as closed:
+                await within(ws.recv())
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        # the server survives the re-raised error and keeps serving
+        async with websockets_client.connect(base + "/ws/echo") as ws:
+            await ws.send("still up")
+            assert await within(ws.recv()) == "echo:still up"
