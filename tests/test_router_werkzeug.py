@@ -410,3 +410,23 @@ def test_differential_case_count() -> None:
     """Documents the size of the generated differential run (see module docstring)."""
     matches = (len(SEEDS) + 8) * 2 * 3 * PATHS_PER_RULESET
     assert matches >= 11000
+
+
+_hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PATH_ALPHABET = st.sampled_from(list("/ab.-_0129٣é%\n ") + ["users", "me", "files", "edit", "//"])
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_arbitrary_paths_match_werkzeug(strict: bool) -> None:
+    """Any text as a path: same outcome as Werkzeug, and never an unexpected exception."""
+    router, adapter, _kept = _build_pair(HAND_PICKED_RULES, strict)
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(_PATH_ALPHABET, max_size=12).map(lambda xs: "/" + "".join(xs)), st.sampled_from(["GET", "POST", "PUT"]))
+    def check(path: str, method: str) -> None:
+        assert _our_outcome(router, path, method) == _wz_outcome(adapter, path, method), (path, method)
+
+    check()
