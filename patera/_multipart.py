@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import codecs
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
 from typing import Final, Union
 
@@ -551,7 +552,8 @@ async def parse_multipart(
     """Parse a ``multipart/form-data`` body into ``(fields, files)`` in arrival order.
 
     Files above ``limits.form_spool_max_size`` are spooled to temporary files; those
-    writes run in a worker thread (one batch in flight while parsing continues).
+    writes run in a private worker thread in batches of 4 MiB (one batch in flight
+    while parsing continues), so the event loop never waits on the disk.
     On any error, including the chunk iterator raising (``ClientDisconnected``),
     every file created so far is closed (deleting its temp file) and the error re-raised.
 
@@ -575,12 +577,19 @@ async def parse_multipart(
     writer: asyncio.Future[None] | None = None
     received = 0
 
+    executor: ThreadPoolExecutor | None = None
+
     async def write(target: UploadedFile, batch: list[bytes], finish: bool) -> None:
-        nonlocal writer
+        nonlocal writer, executor
         if writer is not None:
             await writer  # one batch in flight keeps memory bounded and order intact
             writer = None
-        writer = loop.run_in_executor(None, target._append, batch, finish)
+        if executor is None:
+            # PERF: one private worker per spooling parse. The shared default pool hands
+            # consecutive batches to different threads (cold caches, more CPU) because
+            # the next batch is submitted before the previous worker reports idle.
+            executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
+        writer = loop.run_in_executor(executor, target._append, batch, finish)
 
     try:
         async for chunk in chunks:
@@ -644,6 +653,9 @@ async def parse_multipart(
             except Exception:  # pragma: no cover - closing must not mask the original error
                 pass
         raise
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=False)  # the thread exits once its last batch is done
 
     charset = "utf-8"
     for name, raw, _cs in raw_fields:
