@@ -105,17 +105,21 @@ async def raw_request(
     return start["status"], hdrs, b"".join(m.get("body", b"") for m in bodies), len(bodies)
 
 
+# NOTE: constructing an app costs tens of milliseconds (logger sinks), so read-only tests share one.
+_SHARED = DataApp()
+_SHARED.register_controller(Api)
+
+
 @pytest.fixture
 async def client() -> Any:
-    a = DataApp()
-    a.register_controller(Api)
-    async with PateraTestClient(a) as c:
+    async with PateraTestClient(_SHARED) as c:
         yield c
 
 
-@pytest.fixture
-def hostile_root(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``static/`` with a good file, symlinks out of it, and a sibling sharing its name prefix."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
     static = tmp_path / "static"
     shutil.copytree(DATA, static)
     (tmp_path / "secret.txt").write_text("top secret")
@@ -130,6 +134,11 @@ def hostile_root(tmp_path: Path) -> Path:
     (static / "%2e%2e").mkdir()
     (static / "%2e%2e" / "secret.txt").write_text("literal name, served")
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def hostile_app(hostile_root: Path) -> Patera:
+    return make_tmp_app(hostile_root)
 
 
 # ---------------------------------------------------------------------- basic serving
@@ -326,9 +335,8 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("url", [h[0] for h in HOSTILE], ids=[h[1] for h in HOSTILE])
-async def test_hostile_paths_are_404(hostile_root: Path, url: str) -> None:
-    a = make_tmp_app(hostile_root)
-    status, headers, body, _ = await raw_request(a, url)
+async def test_hostile_paths_are_404(hostile_app: Patera, url: str) -> None:
+    status, headers, body, _ = await raw_request(hostile_app, url)
     assert status == 404, body
     assert b"secret" not in body
     assert headers["content-type"] == "application/json"
@@ -345,9 +353,8 @@ async def test_hostile_paths_are_404(hostile_root: Path, url: str) -> None:
     ],
     ids=["symlink-inside", "literal-pct-name", "dot-segment", "dot-segment-nested"],
 )
-async def test_safe_lookalikes_are_served(hostile_root: Path, url: str, expected: bytes) -> None:
-    a = make_tmp_app(hostile_root)
-    status, _, body, _ = await raw_request(a, url)
+async def test_safe_lookalikes_are_served(hostile_app: Patera, url: str, expected: bytes) -> None:
+    status, _, body, _ = await raw_request(hostile_app, url)
     assert status == 200
     assert body == expected
 
@@ -515,11 +522,11 @@ def test_parse_range_empty_file() -> None:
 # ---------------------------------------------------------------------- real server
 
 
-async def test_under_hypercorn(hostile_root: Path) -> None:
+async def test_under_hypercorn(hostile_app: Patera) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
-    a = make_tmp_app(hostile_root)
+    a = hostile_app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
