@@ -13,6 +13,7 @@ import asyncio
 import binascii
 import codecs
 from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Final, Union
 
@@ -32,6 +33,7 @@ _PASSTHROUGH_CTE: Final = frozenset(("", "7bit", "8bit", "binary"))
 _MAX_PADDING: Final = 64
 # Spooled file data is handed to a worker thread in batches of at least this size.
 _WRITE_BATCH: Final = 4 << 20
+_MAX_IN_FLIGHT: Final = 2
 
 # Validated header names -> lower-cased key; shared by all parsers, bounded.
 _HEADER_NAMES: dict[bytes, str] = {
@@ -552,7 +554,7 @@ async def parse_multipart(
     """Parse a ``multipart/form-data`` body into ``(fields, files)`` in arrival order.
 
     Files above ``limits.form_spool_max_size`` are spooled to temporary files; those
-    writes run in a private worker thread in batches of 4 MiB (one batch in flight
+    writes run in a private worker thread in batches of 4 MiB (at most two queued
     while parsing continues), so the event loop never waits on the disk.
     On any error, including the chunk iterator raising (``ClientDisconnected``),
     every file created so far is closed (deleting its temp file) and the error re-raised.
@@ -574,22 +576,24 @@ async def parse_multipart(
     pending_size = 0
     written = 0  # bytes of `upload` written or handed to the writer
     spooling = False  # `upload` has (or will have) a temp file: writes go to the thread
-    writer: asyncio.Future[None] | None = None
+    # Batches queued on the private writer thread, oldest first (one worker: FIFO order).
+    in_flight: deque[asyncio.Future[None]] = deque()
     received = 0
 
     executor: ThreadPoolExecutor | None = None
 
     async def write(target: UploadedFile, batch: list[bytes], finish: bool) -> None:
-        nonlocal writer, executor
-        if writer is not None:
-            await writer  # one batch in flight keeps memory bounded and order intact
-            writer = None
+        nonlocal executor
+        while len(in_flight) >= _MAX_IN_FLIGHT:  # bounded memory; the disk sets the pace
+            await in_flight.popleft()
         if executor is None:
             # PERF: one private worker per spooling parse. The shared default pool hands
             # consecutive batches to different threads (cold caches, more CPU) because
             # the next batch is submitted before the previous worker reports idle.
             executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
-        writer = loop.run_in_executor(executor, target._append, batch, finish)
+        # PERF: queue without waiting for the previous batch, so the worker goes
+        # straight on to the next one instead of sleeping between round trips.
+        in_flight.append(loop.run_in_executor(executor, target._append, batch, finish))
 
     try:
         async for chunk in chunks:
@@ -639,11 +643,11 @@ async def parse_multipart(
             if parser.complete:
                 break
         parser.close()
-        if writer is not None:
-            await writer
-            writer = None
+        while in_flight:
+            await in_flight.popleft()
     except BaseException:
         uploads = [f for _, f in files]
+        writer = in_flight[-1] if in_flight else None
         if writer is not None and not writer.done():
             # The worker may still be writing (or rolling over); close again once it is done.
             writer.add_done_callback(lambda fut: (fut.cancelled() or fut.exception(), [u.close() for u in uploads]))
