@@ -130,25 +130,28 @@ class ASGIHandler:
         origin = None
         for key, value in req.scope["headers"]:
             if key == b"origin":
+                if origin is not None:
+                    # NOTE: (RFC 6454 §7.3) one Origin per request. First-wins would let the CORS
+                    # check and a handler reading the joined req.headers["origin"] disagree.
+                    return _raw_response(self.app, 400, [(b"content-type", b"application/json")], _MULTIPLE_ORIGINS)
                 origin = value.decode("latin-1")
-                break
         if origin is not None:
             endpoint = req.endpoint
             policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
+            requested = req.headers.get("access-control-request-method") if req.method == "OPTIONS" else None
+            if requested is not None:
+                # A preflight is never routed to an endpoint itself: find the one it asks about.
+                policy = self._preflight_policy(req, requested, policy)
             if policy is not None and not is_same_origin(origin, req.scheme, req.headers.get("host")):
-                return await self._cross_origin(req, origin, policy)
+                return await self._cross_origin(req, origin, policy, requested)
         try:
             return await self._pipeline(req)
         except Exception as exc:
             return await self.app.errors.render(req, exc)
 
-    async def _cross_origin(self, req: Request, origin: str, policy: Any) -> Response[Any]:
-        headers = req.headers
-        requested = headers.get("access-control-request-method")
-        if req.method == "OPTIONS" and requested is not None:
-            status, raw, body = self._preflight_policy(req, requested, policy).preflight(
-                origin, requested, headers.get("access-control-request-headers")
-            )
+    async def _cross_origin(self, req: Request, origin: str, policy: Any, requested: str | None) -> Response[Any]:
+        if requested is not None:
+            status, raw, body = policy.preflight(origin, requested, req.headers.get("access-control-request-headers"))
             return _raw_response(self.app, status, raw, body)
         extra = policy.actual_headers(origin)
         if extra is None:
@@ -164,7 +167,11 @@ class ASGIHandler:
         return res
 
     def _preflight_policy(self, req: Request, requested: str, fallback: Any) -> Any:
-        """Options of the endpoint matching path and requested method, else any on the path."""
+        """Options of the endpoint matching path and requested method, else any on the path.
+
+        ``None`` (``@no_cors``, or CORS off and no ``@cors``) leaves the OPTIONS request to the
+        pipeline like any other: no grant, and user middleware may answer it itself.
+        """
         router = self.app.router
         path = req.path
         candidates = [requested.strip().upper(), *sorted(router.allowed_methods(path))]
@@ -173,7 +180,7 @@ class ASGIHandler:
                 endpoint, _ = router.match(path, method)
             except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
                 continue
-            return endpoint.cors_policy or _DISABLED
+            return endpoint.cors_policy
         return fallback
 
     def _log_access(self, req: Request, status: int, started: float) -> None:
@@ -209,16 +216,7 @@ class ASGIHandler:
                 return
 
 
-class _DisabledPolicy:
-    """Preflight for an endpoint with CORS off: refuse, as a browser would see no grant."""
-
-    enabled = False
-
-    def preflight(self, origin: str, method: str, headers: str | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        return 403, [(b"content-type", b"application/json")], b'{"status":"error","message":"CORS origin not allowed"}'
-
-
-_DISABLED = _DisabledPolicy()
+_MULTIPLE_ORIGINS = b'{"status":"error","message":"Multiple Origin headers"}'
 
 
 def _raw_response(app: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response[Any]:

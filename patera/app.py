@@ -275,8 +275,13 @@ class Patera:
         self.global_cors = self._cors_policy(None)
         for warning in self.global_cors.warnings if self.global_cors else ():
             logger.warning(warning)
+        global_warnings = set(self.global_cors.warnings) if self.global_cors else set()
         for endpoint in self._endpoints.values():
             endpoint.cors_policy = self._cors_policy(endpoint)
+            # @cors overlays are checked like the globals (e.g. "*" with credentials).
+            for warning in endpoint.cors_policy.warnings if endpoint.cors_policy else ():
+                if warning not in global_warnings:
+                    logger.warning("{}: {}", endpoint.name, warning)
         if self._asgi_app is None:
             self._handler = ASGIHandler(self)
             outer: ASGIApp = self._handler
