@@ -548,6 +548,19 @@ def _decode_field(raw: bytes, charset: str) -> str:
         return raw.decode("latin-1")
 
 
+def _close_all(uploads: list[UploadedFile]) -> None:
+    for upload in uploads:
+        try:
+            upload.close()
+        except Exception:  # pragma: no cover - cleanup must not mask the original error
+            pass
+
+
+def _consume_result(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
 async def parse_multipart(
     chunks: AsyncIterator[bytes], content_type: str, limits: BodyLimits
 ) -> tuple[list[tuple[str, str]], list[tuple[str, UploadedFile]]]:
@@ -647,15 +660,15 @@ async def parse_multipart(
             await in_flight.popleft()
     except BaseException:
         uploads = [f for _, f in files]
-        writer = in_flight[-1] if in_flight else None
-        if writer is not None and not writer.done():
-            # The worker may still be writing (or rolling over); close again once it is done.
-            writer.add_done_callback(lambda fut: (fut.cancelled() or fut.exception(), [u.close() for u in uploads]))
-        for f in uploads:
-            try:
-                f.close()
-            except Exception:  # pragma: no cover - closing must not mask the original error
-                pass
+        for fut in in_flight:
+            fut.add_done_callback(_consume_result)
+        if executor is not None and in_flight:
+            # NOTE: never close a file under a running writev (its fd number could be
+            # reused); the single FIFO worker closes them right after the queued writes,
+            # independent of the event loop's lifetime.
+            executor.submit(_close_all, uploads)
+        else:
+            _close_all(uploads)
         raise
     finally:
         if executor is not None:

@@ -735,7 +735,7 @@ async def test_large_files_spool_off_the_event_loop(recording: type[Recording]) 
 
 @pytest.mark.parametrize("failure", ["disconnect", "malformed", "limit"])
 async def test_temp_files_are_closed_on_error(recording: type[Recording], failure: str) -> None:
-    big = b"z" * 3_000_000
+    big = b"z" * 10_000_000  # > two write batches: errors strike with writes in flight
     body = part("a", b"1", "a.bin") + part("b", big, "b.bin")
 
     async def source() -> AsyncIterator[bytes]:
@@ -752,8 +752,12 @@ async def test_temp_files_are_closed_on_error(recording: type[Recording], failur
     expected = {"disconnect": ClientDisconnected, "malformed": BadRequest, "limit": RequestEntityTooLarge}[failure]
     with pytest.raises(expected):
         await parse_multipart(source(), ctype(B), limits)
-    await asyncio.sleep(0.05)  # let a still-running worker batch finish its callback
+    for _ in range(100):  # let a still-running worker batch finish and run its callback
+        if all(f.stream.closed for f in recording.created):
+            break
+        await asyncio.sleep(0.02)
     assert len(recording.created) >= 2
+    assert any(not on_main for _, on_main in recording.threads)  # a spool write was in flight
     assert all(f.closed and f.stream.closed for f in recording.created)
 
 
