@@ -88,14 +88,14 @@ def split_static_path(filename: str) -> list[str]:
 
 def _lookup(root: str, parts: list[str]) -> tuple[str, os.stat_result] | None:
     """Resolve ``parts`` under ``root`` (blocking: run it in the thread pool)."""
-    real_root = os.path.realpath(root)
-    candidate = os.path.realpath(os.path.join(real_root, *parts))
     try:
+        real_root = os.path.realpath(root)
+        candidate = os.path.realpath(os.path.join(real_root, *parts))
         # NOTE: commonpath compares whole segments, so "/srv/static_evil" is outside "/srv/static".
         if os.path.commonpath((real_root, candidate)) != real_root or candidate == real_root:
             return None
         info = os.stat(candidate)
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # incl. UnicodeEncodeError for names the OS cannot spell
         return None
     if not stat.S_ISREG(info.st_mode):
         return None

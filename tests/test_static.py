@@ -79,7 +79,7 @@ async def raw_request(
     """
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path_, "raw_path": path_.encode("utf-8", "surrogateescape"),
+        "scheme": "http", "path": path_, "raw_path": path_.encode("utf-8", "surrogatepass"),
         "query_string": b"", "root_path": "", "headers": [(b"host", b"testserver"), *(headers or [])],
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }
@@ -241,6 +241,16 @@ async def test_large_file_is_streamed_in_chunks(tmp_path: Path) -> None:
     assert messages >= 5  # 64 KiB chunks plus the closing message
 
 
+async def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "empty.txt").write_bytes(b"")
+    a = make_tmp_app(tmp_path)
+    status, headers, body, _ = await raw_request(a, "/static/empty.txt")
+    assert (status, body, headers["content-length"]) == (200, b"", "0")
+    status, headers, _, _ = await raw_request(a, "/static/empty.txt", [(b"range", b"bytes=0-")])
+    assert (status, headers["content-range"]) == (416, "bytes */0")
+
+
 async def test_filesystem_lookup_runs_in_thread_pool(client: PateraTestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     import patera.static as static_mod
 
@@ -331,6 +341,8 @@ HOSTILE = [
     ("/static/nul .txt", "device-nul-space"),
     ("/static/.../secret.txt", "triple-dot"),
     ("/static/.. /secret.txt", "dotdot-space"),
+    ("/static/\ud800.txt", "lone-surrogate"),
+    ("/static/" + "a" * 5000, "name-too-long"),
 ]
 
 
