@@ -15,7 +15,7 @@ import codecs
 from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Final, Union
+from typing import Final
 
 from ._http import parse_options_header
 from ._limits import BodyLimits
@@ -84,7 +84,7 @@ class PartEnd:
 
 
 PART_END: Final = PartEnd()
-Event = Union[Part, bytes, PartEnd]
+Event = Part | bytes | PartEnd
 
 
 class _Base64Decoder:
@@ -140,7 +140,7 @@ class _QuotedPrintableDecoder:
         return binascii.a2b_qp(rest)
 
 
-_Decoder = Union[_Base64Decoder, _QuotedPrintableDecoder]
+_Decoder = _Base64Decoder | _QuotedPrintableDecoder
 
 
 def _decode_header_bytes(raw: bytes, charset: str | None) -> str:

@@ -791,3 +791,43 @@ def test_parse_options_header_is_linear() -> None:
     parse_options_header(hostile)
     parse_options_header("a/b" + "; x" * 200_000)
     assert time.perf_counter() - start < 5  # quadratic would take minutes
+
+
+# ----------------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FRAGMENTS = st.sampled_from(
+    [
+        b"--xYz", b"--xYz--", b"\r\n", b"\n", b"\r", b" ", b"--", b"Content-Disposition: form-data; name=\"a\"",
+        b"; filename=\"f\"", b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable",
+        b"QUJD", b"=4", b"=\r\n", b":", b"x", b"\x00\xff",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_FRAGMENTS, max_size=40), st.integers(min_value=1, max_value=17))
+def test_fuzz_only_http_errors_and_chunking_invariance(fragments: list[bytes], size: int) -> None:
+    body = b"".join(fragments)
+
+    def run(chunker: Chunker) -> object:
+        parser = MultipartParser(b"xYz", BodyLimits(max_form_fields=5, max_part_header_size=100))
+        events: list[object] = []
+        try:
+            for chunk in chunker(body):
+                for event in parser.feed(chunk):
+                    events.append((event.name, event.filename) if isinstance(event, Part) else event)
+            parser.close()
+        except (BadRequest, RequestEntityTooLarge) as exc:
+            return type(exc).__name__
+        data: list[object] = []
+        for event in events:  # merge adjacent data events: chunking may split them differently
+            if isinstance(event, bytes) and data and isinstance(data[-1], bytes):
+                data[-1] += event
+            else:
+                data.append(event)
+        return data
+
+    assert run(whole) == run(fixed(size))
