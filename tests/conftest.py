@@ -37,3 +37,7 @@ def build_app(*controllers: type, handlers: tuple[type, ...] = (), **config: Any
 @pytest.fixture
 def make_app() -> Callable[..., Patera]:
     return build_app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real headless Chromium (skipped without /usr/bin/chromium)")
