@@ -330,3 +330,15 @@ async def test_produces() -> None:
         r = await client.get("/p/empty")
         assert r.status_code == 204 and "content-type" not in r.headers and r.content == b""
         assert (await client.get("/p/not-a-response")).status_code == 500
+
+
+def test_sync_socket_handler_is_refused() -> None:
+    from patera.controller import socket
+    from patera.exceptions import InvalidWebsocketHandler
+
+    with pytest.raises(InvalidWebsocketHandler):
+
+        class Sockets(Controller):
+            @socket("/ws")
+            def handler(self, req: Request) -> None:
+                pass

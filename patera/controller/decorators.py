@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ..exceptions import MethodNotControllerMethod, UnexpectedDecorator
+from ..exceptions import InvalidWebsocketHandler, MethodNotControllerMethod, UnexpectedDecorator
 from ..http_statuses import HttpStatus
 from ..media_types import MediaType
 
@@ -201,8 +201,15 @@ def delete(url_path: str, open_api_spec: bool = True, tags: list[str] | None = N
 
 
 def socket(url_path: str) -> Callable[[F], F]:
-    """A WebSocket handler; never listed in OpenAPI."""
-    return _route("SOCKET", url_path, open_api_spec=False)
+    """A WebSocket handler (``async def``); never listed in OpenAPI."""
+    register = _route("SOCKET", url_path, open_api_spec=False)
+
+    def mark(fn: F) -> F:
+        if not inspect.iscoroutinefunction(inspect.unwrap(fn)):
+            raise InvalidWebsocketHandler(f"@socket handler {fn.__qualname__} must be an async def")
+        return register(fn)
+
+    return mark
 
 
 # ---------------------------------------------------------------------- modifiers
