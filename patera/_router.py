@@ -8,7 +8,10 @@ Paths whose every segment is static are answered from one dict lookup.
 
 Deliberate differences from Werkzeug (SPEC §2): int/float match ASCII digits
 only, ``fixed_digits`` ignores a leading ``-``, a float overflowing to ``inf``
-fails validation, and ``build()`` rejects out-of-range numbers.
+fails validation; ``build()`` rejects out-of-range or wrongly signed numbers,
+writes floats in plain decimal notation, percent-encodes ``any`` values and
+writes UUIDs canonically. Registration is stricter: every malformed rule is a
+``ValueError`` naming it, and a rule shadowing another is ``DuplicateRoutePath``.
 """
 
 from __future__ import annotations
