@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import binascii
 import codecs
-from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 from ._http import parse_options_header
