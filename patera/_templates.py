@@ -75,7 +75,10 @@ async def render_template(app: Any, source: str, context: dict[str, Any] | None,
         MissingDependency: Jinja2 is not installed.
         jinja2.TemplateNotFound: no template path holds ``source``.
         ValueError: a global context method did not return a dict.
+        RuntimeError: the response is not bound to an app (no template paths).
     """
+    if app is None:
+        raise RuntimeError("html() needs a Response created by an app (req.response), which knows the template paths")
     env = app.jinja_environment
     values: dict[str, Any] = dict(context) if context else {}
     if app.global_context_methods:

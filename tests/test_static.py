@@ -539,13 +539,12 @@ async def test_under_hypercorn(hostile_app: Patera) -> None:
     from hypercorn.config import Config
 
     a = hostile_app
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
+    # A socket bound to a free loopback port and handed over by descriptor: no port race.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = Config()
+        config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1

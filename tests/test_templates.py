@@ -297,6 +297,11 @@ async def test_missing_template_can_be_handled() -> None:
     assert r.json() == {"missing": "nope.html"}
 
 
+async def test_unbound_response_cannot_render() -> None:
+    with pytest.raises(RuntimeError, match="app"):
+        await Response().html_from_string("<p>x</p>")
+
+
 def test_environment_settings() -> None:
     strict_env = create_environment(_SHARED)
     lenient_env = create_environment(make(LenientApp))
