@@ -99,16 +99,22 @@ def test_run_with_workers_uses_hypercorns_process_runner(tmp_path: Path) -> None
     assert "workers=2" in log.read_text()
 
 
-def test_serve_run_with_an_app_object(tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "server.log"
-    script = (
-        "from patera.serve import run\n"
-        "from examples.api.app import Application\n"
-        f"raise SystemExit(run(Application(), host='127.0.0.1', port={port}))\n"
-    )
-    with server([sys.executable, "-c", script], port, log) as client:
-        assert client.get("/api/v1/").json()["readme"] == "/static/readme.txt"
+def test_resolve_app_accepts_objects_classes_and_import_strings() -> None:
+    from examples.api.app import Application
+
+    instance = Application()
+    assert serve.resolve_app(instance) is instance
+    assert type(serve.resolve_app(Application)) is Application
+    assert type(serve.resolve_app("examples.api.app:Application")) is Application
+
+
+def test_run_option_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from patera.cli import main
+
+    assert main(["run", "--app", "examples.api.app:Application", "--env-file", "/nonexistent/.env"]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert main(["run", "--app", "examples.api.app:Application", "--workers", "0"]) == 2
+    assert main(["run", "--port", "http"]) == 2
 
 
 def test_missing_hypercorn_exits_1_naming_the_extra() -> None:

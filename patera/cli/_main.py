@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .._dotenv import read_dotenv
@@ -95,7 +96,10 @@ def _new_project(args: argparse.Namespace) -> int:
     if not name:
         if not sys.stdin.isatty():
             raise CommandError("no project name given and stdin is not a terminal; pass --name NAME", 2)
-        name = input("Project name: ").strip()
+        try:
+            name = input("Project name: ").strip()
+        except EOFError:
+            raise CommandError("no project name given", 2) from None
     if not valid_project_name(name):
         raise CommandError(f"invalid project name {name!r}: use letters, digits, '_', '.' or '-'", 2)
     target = Path.cwd() / name
@@ -121,9 +125,10 @@ def load_env(env_file: str | None, cwd: Path) -> Path | None:
         if not path.is_file():
             raise CommandError(f"env file {env_file!r} not found")
     else:
-        path = next((cwd / n for n in _DEFAULT_ENV_FILES if (cwd / n).is_file()), None)  # type: ignore[assignment]
-        if path is None:
+        found = next((cwd / n for n in _DEFAULT_ENV_FILES if (cwd / n).is_file()), None)
+        if found is None:
             return None
+        path = found
     for key, value in read_dotenv(path).items():
         os.environ.setdefault(key, value)
     return path
@@ -136,7 +141,7 @@ def _ensure_importable(cwd: Path) -> None:
         sys.path.insert(0, entry)
 
 
-def _import(module_name: str) -> Any:
+def _import(module_name: str) -> ModuleType:
     try:
         return importlib.import_module(module_name)
     except Exception as exc:
@@ -144,7 +149,7 @@ def _import(module_name: str) -> Any:
         raise CommandError(f"could not import {module_name!r}: {type(exc).__name__}: {exc}") from None
 
 
-def _app_class_in(module: Any) -> str | None:
+def _app_class_in(module: ModuleType) -> str | None:
     from ..app import Patera
 
     for name, obj in vars(module).items():
@@ -233,6 +238,8 @@ def _instantiate(obj: Any) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from .. import serve
 
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1", 2)
     try:
         serve.require_server()
     except MissingDependency as exc:
@@ -242,10 +249,9 @@ def _run(args: argparse.Namespace) -> int:
     import_string, obj = _resolve_target(args.app, cwd)
     host, port = _address(obj)
     host = args.host or host
+    host = "127.0.0.1" if host == "localhost" else host
     port = args.port if args.port is not None else port
     reload = args.command == "dev" or getattr(args, "reload", False)
-    if args.workers < 1:
-        raise CommandError("--workers must be at least 1", 2)
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving {import_string} on http://{shown}:{port} (reload={'on' if reload else 'off'}, "
           f"workers={args.workers}); Ctrl+C to stop", file=sys.stderr, flush=True)
