@@ -118,7 +118,10 @@ class ASGIHandler:
             try:
                 await res.send_to(send, head=method == "HEAD", receive=receive)
             except ResponseValidationError as exc:
-                await app.errors.unhandled(req, exc).send_to(send, head=method == "HEAD")
+                fallback = app.errors.unhandled(req, exc)
+                # The 500 stands in for a response the CORS layer already granted: keep the grant.
+                fallback.headers.raw.extend(h for h in res.headers.raw if h[0] in _CORS_RESPONSE_HEADERS)
+                await fallback.send_to(send, head=method == "HEAD")
         finally:
             if req._uploads:
                 req.close_uploads()
@@ -162,7 +165,12 @@ class ASGIHandler:
         except Exception as exc:
             res = await self.app.errors.render(req, exc)
         res_headers = res.headers
-        res_headers.raw.extend(extra)
+        raw = res_headers.raw
+        if any(name in _GRANT_HEADERS for name, _ in raw):
+            # The policy is authoritative: a handler's own Allow-Origin next to ours would be a
+            # duplicate the browser refuses, or an origin the policy does not list.
+            raw[:] = [h for h in raw if h[0] not in _GRANT_HEADERS]
+        raw.extend(extra)
         res_headers["vary"] = merge_vary(res_headers.get("vary"))
         return res
 
@@ -217,6 +225,10 @@ class ASGIHandler:
 
 
 _MULTIPLE_ORIGINS = b'{"status":"error","message":"Multiple Origin headers"}'
+_GRANT_HEADERS = frozenset(
+    {b"access-control-allow-origin", b"access-control-allow-credentials", b"access-control-expose-headers"}
+)
+_CORS_RESPONSE_HEADERS = _GRANT_HEADERS | {b"vary"}
 
 
 def _raw_response(app: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response[Any]:

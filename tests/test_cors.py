@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from loguru import logger
 
+from pydantic import BaseModel
+
 from patera import MiddlewareBase, Request, Response
 from patera._cors import CREDENTIALS_WARNING
 from patera.controller import Controller, cors, delete, get, no_cors, path, post, put, socket
@@ -55,6 +57,10 @@ class Counting(MiddlewareBase):
         if req.headers.get("x-explode"):
             raise Teapot("from middleware")
         return await self.next(req)
+
+
+class Count(BaseModel):
+    n: int
 
 
 @path("/api")
@@ -101,6 +107,18 @@ class Api(Controller):
     @get("/dir/")
     async def branch(self, req: Request) -> Response:
         return req.response.text("dir")
+
+    @get("/own-headers")
+    async def own_headers(self, req: Request) -> Response:
+        res = req.response.json({"own": True})
+        res.headers["Access-Control-Allow-Origin"] = "https://evil.example"
+        res.headers["Access-Control-Allow-Credentials"] = "true"
+        res.headers["Access-Control-Expose-Headers"] = "X-Secret"
+        return res
+
+    @get("/invalid")
+    async def invalid(self, req: Request) -> Response[Count]:
+        return req.response.json({"n": "not a number"})  # fails Response[Count] at send time
 
 
 @path("/multi")
@@ -451,6 +469,28 @@ async def test_preflight_uses_endpoint_matching_path_and_method(
     assert CALLS == Counter()
 
 
+async def test_preflight_for_unrouted_method_uses_an_endpoint_on_the_path() -> None:
+    # /api/special only has GET (@cors for special.example): a POST preflight still gets its options.
+    async with PateraTestClient(make()) as client:
+        r = await client.options("/api/special", headers=preflight_headers("POST", "https://special.example"))
+        assert r.status_code == 200 and r.headers[ACAO] == "https://special.example"
+        r = await client.options("/api/special", headers=preflight_headers("POST"))
+        assert r.status_code == 403
+    assert CALLS == Counter()
+
+
+async def test_preflight_for_unknown_path_uses_global_policy() -> None:
+    async with PateraTestClient(make(CORS_ALLOW_ORIGINS=[ORIGIN])) as client:
+        r = await client.options("/nope", headers=preflight_headers("GET"))
+        assert r.status_code == 200 and r.headers[ACAO] == ORIGIN
+        r = await client.options("/nope", headers=preflight_headers("GET", "https://b.example"))
+        assert r.status_code == 403
+    async with PateraTestClient(make(CORS_ENABLED=False)) as client:
+        r = await client.options("/nope", headers=preflight_headers("GET"))
+        assert r.status_code == 404 and no_cors_headers(r.headers)
+    assert CALLS == Counter({"middleware": 1})
+
+
 async def test_actual_requests_follow_their_own_endpoint_options() -> None:
     async with PateraTestClient(make()) as client:
         r = await client.get("/multi/thing", headers={"origin": "https://get.example"})
@@ -532,6 +572,27 @@ async def test_exception_handler_and_middleware_answers_carry_cors_headers() -> 
         assert r.headers[ACEH] == "X-Total", name
         assert r.headers["vary"] == "Origin", name
     assert CALLS["open"] == 0 and CALLS["teapot"] == 1
+
+
+async def test_response_validation_500_keeps_cors_headers() -> None:
+    async with PateraTestClient(make(CORS_ALLOW_ORIGINS=[ORIGIN])) as client:
+        r = await client.get("/api/invalid", headers={"origin": ORIGIN})
+    assert r.status_code == 500
+    assert r.json() == {"status": "error", "message": "Internal server error"}
+    assert r.headers[ACAO] == ORIGIN and r.headers[ACAC] == "true" and r.headers["vary"] == "Origin"
+
+
+@pytest.mark.parametrize(("config", "acao"), [({}, "*"), ({"CORS_ALLOW_ORIGINS": [ORIGIN]}, ORIGIN)])
+async def test_policy_replaces_handler_set_cors_headers(config: dict[str, Any], acao: str) -> None:
+    # A second Allow-Origin would make the browser refuse; an unlisted one must never go out.
+    async with PateraTestClient(make(CORS_ALLOW_CREDENTIALS=False, **config)) as client:
+        r = await client.get("/api/own-headers", headers={"origin": ORIGIN})
+        assert r.status_code == 200
+        assert r.headers.get_list(ACAO) == [acao]
+        assert ACAC not in r.headers and ACEH not in r.headers
+        # Without Origin (not a CORS request) the handler's headers are left alone.
+        r = await client.get("/api/own-headers")
+        assert r.headers[ACAO] == "https://evil.example"
 
 
 async def test_head_request_carries_cors_headers() -> None:
