@@ -26,6 +26,7 @@ import pytest
 
 from patera import Patera, Request, Response
 from patera.controller import Controller, cors, delete, get, no_cors, path, post, put
+from patera.exceptions import abort
 
 from .conftest import build_app
 
@@ -84,6 +85,12 @@ def api_app(page_origin: str) -> Patera:
         @cors(allow_origins=[page_origin], **CUSTOM_CORS)  # DELETE is not an allowed method
         async def remove(self, req: Request) -> Response:
             return answer(req, "listed.delete")
+
+        @get("/fail")
+        @cors(allow_origins=[page_origin], **CUSTOM_CORS)
+        async def fail(self, req: Request) -> Response:
+            CALLS["listed.fail"] += 1
+            abort("conflict", 409)
 
     @path("/closed")
     class Closed(Controller):
@@ -300,10 +307,15 @@ def test_refused_origin(browser_results: dict[str, Any]) -> None:
     assert calls.get("refused.get", 0) == 0 and calls.get("refused.put", 0) == 0
 
 
-def test_cross_origin_404_is_readable(browser_results: dict[str, Any]) -> None:
+def test_cross_origin_error_answers_are_readable(browser_results: dict[str, Any]) -> None:
+    # A 404 under the global policy, and an abort() under the endpoint's credentialed one.
     assert browser_results["not_found"] == {
         "allowed": True, "status": 404, "body": {"status": "error", "message": "Endpoint not found"}, "total": None,
     }
+    assert browser_results["listed_abort_credentials"] == {
+        "allowed": True, "status": 409, "body": {"status": "error", "message": "conflict"}, "total": None,
+    }
+    assert browser_results["__calls__"]["listed.fail"] == 1
 
 
 def test_same_origin_post_never_refused(browser_results: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ const CASES = [
   ["refused_get", API + "/refused/data", {}],
   ["refused_put_custom_header", API + "/refused/data", {method: "PUT", headers: CUSTOM}],
   ["not_found", API + "/nope", {}],
+  ["listed_abort_credentials", API + "/listed/fail", {credentials: "include"}],
   ["same_origin_post", location.origin + "/echo", {method: "POST", body: "x"}],
 ];
 
