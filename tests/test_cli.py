@@ -7,6 +7,7 @@ or must not see hypercorn.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -71,6 +72,15 @@ class Tools(CLIController):
     @command("boom")
     async def boom(self) -> None:
         raise RuntimeError("it broke")
+
+    @command("nested")
+    def nested(self) -> None:
+        """A sync command that runs its own event loop (as Alembic's async env.py does)."""
+
+        async def work() -> str:
+            return "nested ok"
+
+        print(asyncio.run(work()))
 
     @command("whoami")
     def whoami(self) -> None:
@@ -142,6 +152,37 @@ def test_lifespan_runs_hooks_around_the_command(cli_app: CliApp) -> None:
     with pytest.raises(SystemExit):
         cli_app.run_cli(["boom"], lifespan=True)
     assert EVENTS == ["startup", "shutdown"]  # shutdown still runs after a failure
+
+
+def test_sync_commands_may_run_their_own_event_loop(cli_app: CliApp, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_app.run_cli(["nested"]) == 0
+    assert cli_app.run_cli(["nested"], lifespan=True) == 0
+    assert capsys.readouterr().out.splitlines() == ["nested ok", "nested ok"]
+    assert EVENTS == ["startup", "shutdown"]
+
+
+def test_extensions_can_expose_commands(cli_app: CliApp, capsys: pytest.CaptureFixture[str]) -> None:
+    """An extension (e.g. ``Migrate``) marks methods with ``@command`` and is found via ``app.extensions``."""
+
+    class Migrations:
+        configs_name = "MIGRATIONS"
+
+        @command("db-upgrade", help="Upgrade the schema.")
+        @argument("revision", arg_type=str)
+        def upgrade(self, revision: str = "head") -> None:
+            print("upgrade to", revision)
+
+    cli_app.add_extension(Migrations())
+    assert cli_app.run_cli(["db-upgrade"]) == 0
+    assert cli_app.run_cli(["db-upgrade", "--revision", "abc"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["upgrade to head", "upgrade to abc"]
+
+    class Clash(CLIController):
+        @command("db-upgrade")
+        def mine(self) -> None: ...
+
+    with pytest.raises(ValueError, match="db-upgrade"):
+        cli_app.register_cli_controller(Clash)
 
 
 def test_duplicate_command_names_are_refused_at_registration(cli_app: CliApp) -> None:

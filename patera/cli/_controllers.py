@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = ("CLIController", "CommandSpec", "ArgumentSpec", "command", "argument", "collect_commands", "run_cli")
+__all__ = (
+    "ArgumentSpec", "CLIController", "CommandSpec", "argument", "collect_commands", "command", "command_sources", "run_cli",
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SPEC_ATTR = "__patera_cli_command__"
@@ -94,7 +96,7 @@ class CLIController:
         self._app = app
         mine = [spec.name for spec in _own_commands(self)]
         duplicates = {name for name in mine if mine.count(name) > 1}
-        taken = {spec.name for spec in collect_commands(getattr(app, "cli_controllers", ()))}
+        taken = {spec.name for spec in collect_commands(command_sources(app))}
         duplicates |= taken.intersection(mine)
         if duplicates:
             raise ValueError(f"Duplicate CLI command name(s) {sorted(duplicates)} in {type(self).__name__}")
@@ -148,6 +150,14 @@ def collect_commands(controllers: Sequence[Any]) -> list[CommandSpec]:
     return list(found.values())
 
 
+def command_sources(app: Any) -> list[Any]:
+    """CLI controllers, then extensions that expose ``@command`` methods (e.g. ``Migrate``)."""
+    sources = list(getattr(app, "cli_controllers", ()))
+    extensions = getattr(app, "extensions", None) or {}
+    sources += [ext for ext in extensions.values() if ext not in sources and any(True for _ in _own_commands(ext))]
+    return sources
+
+
 def _converter(arg_type: type) -> Callable[[str], Any]:
     def convert(raw: str) -> Any:
         try:
@@ -181,7 +191,7 @@ def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.
                 required=not has_default,
                 default=argparse.SUPPRESS,  # absent → the method's own default applies
                 metavar=arg.arg_type.__name__.upper(),
-                help=arg.description + (f" (default: {param.default!r})" if has_default and param else ""),
+                help=" ".join(filter(None, [arg.description, f"(default: {param.default!r})" if param and has_default else ""])),
             )
     return parser
 
@@ -190,15 +200,30 @@ async def _invoke(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan:
     if lifespan:
         await app.startup()
     try:
-        result = spec.handler(**kwargs)
-        if inspect.isawaitable(result):
-            await result
+        if inspect.iscoroutinefunction(spec.handler):
+            await spec.handler(**kwargs)
         else:
-            # Let a sync command's own threads/loggers settle before shutdown hooks run.
-            await asyncio.sleep(0)
+            # NOTE: off the loop's thread, so a sync command may call asyncio.run() itself
+            # (Alembic's async env.py does).
+            result = await asyncio.to_thread(spec.handler, **kwargs)
+            if inspect.isawaitable(result):
+                await result
     finally:
         if lifespan:
             await app.shutdown()
+
+
+def _execute(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
+    if not lifespan and not inspect.iscoroutinefunction(spec.handler):
+        result = spec.handler(**kwargs)  # no event loop needed at all
+        if inspect.isawaitable(result):
+            asyncio.run(_await(result))
+        return
+    asyncio.run(_invoke(app, spec, kwargs, lifespan))
+
+
+async def _await(result: Any) -> None:
+    await result
 
 
 def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = False) -> int:
@@ -211,7 +236,7 @@ def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = Fal
             (the error is printed to stderr), 0 after ``-h``.
         ValueError: two registered commands share a name.
     """
-    commands = collect_commands(list(getattr(app, "cli_controllers", ())))
+    commands = collect_commands(command_sources(app))
     parser = build_parser(None, commands)
     args = vars(parser.parse_args(sys.argv[1:] if argv is None else list(argv)))
     name = args.pop("__command__", None)
@@ -220,7 +245,7 @@ def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = Fal
         return 0
     spec = next(s for s in commands if s.name == name)
     try:
-        asyncio.run(_invoke(app, spec, args, lifespan))
+        _execute(app, spec, args, lifespan)
     except Exception as exc:  # noqa: BLE001 - reported, then a non-zero exit
         print(f"Error: command {name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
