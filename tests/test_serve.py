@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -39,24 +39,54 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
 
 
-@contextlib.contextmanager
-def server(args: list[str], port: int, log: Path, ready_path: str = "/api/v1/items") -> Iterator[httpx.Client]:
-    """Start ``args``, wait until ``ready_path`` answers, yield a client; always stop the process."""
+class PortTaken(Exception):
+    """Another process bound the free port first; pick a new one."""
+
+
+def _start(args: list[str], port: int, log: Path) -> tuple[subprocess.Popen[bytes], httpx.Client]:
+    """Start ``args`` and wait (bounded) until it answers HTTP on ``port``."""
     with log.open("w") as out:
         proc = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0)
+    deadline = time.monotonic() + START_TIMEOUT
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0)
-        deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+                text = log.read_text()
+                if "address already in use" in text.lower():
+                    raise PortTaken(port)
+                raise AssertionError(f"server exited with {proc.returncode}:\n{text}")
             try:
-                client.get(ready_path)
-                break
+                client.get("/api/v1/items")
+                return proc, client
             except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"server not ready after {START_TIMEOUT}s:\n{log.read_text()}") from None
                 time.sleep(0.05)
+    except BaseException:
+        client.close()
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def server(make_args: Callable[[int], list[str]], log: Path) -> Iterator[httpx.Client]:
+    """Serve on a free port (retried if another process takes it first), yield a client, stop with SIGINT."""
+    for attempt in range(3):
+        port = free_port()
+        try:
+            proc, client = _start(make_args(port), port, log)
+            break
+        except PortTaken:
+            if attempt == 2:
+                raise
+    try:
         try:
             yield client
         finally:
@@ -64,24 +94,26 @@ def server(args: list[str], port: int, log: Path, ready_path: str = "/api/v1/ite
         proc.send_signal(signal.SIGINT)
         assert proc.wait(STOP_TIMEOUT) == 0, log.read_text()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT)
+        _stop(proc)
 
 
 def test_patera_run_serves_the_example_api(tmp_path: Path) -> None:
-    port = free_port()
     env_file = tmp_path / "serve.env"
-    env_file.write_text(f"PORT={port}\nHOST=localhost\n")  # host/port come from the app config
     log = tmp_path / "server.log"
-    args = [sys.executable, "-m", "patera.cli", "run", "--app", "examples.api.app:Application", "--env-file", str(env_file)]
-    with server(args, port, log) as client:
+
+    def args(port: int) -> list[str]:
+        env_file.write_text(f"PORT={port}\nHOST=localhost\n")  # host/port come from the app config
+        return [sys.executable, "-m", "patera.cli", "run", "--app", "examples.api.app:Application",
+                "--env-file", str(env_file)]
+
+    with server(args, log) as client:
         res = client.post("/api/v1/items", json={"name": "Lamp", "price": 12.5})
         assert res.status_code == 201
         assert res.headers["location"] == f"/api/v1/items/{res.json()['id']}"
         assert client.get(res.headers["location"]).json()["name"] == "Lamp"
         assert client.get("/static/readme.txt").text.startswith("Hello")
         assert "x-process-time-ms" in client.get("/api/v1/items/999").headers
+        port = client.base_url.port
     text = log.read_text()
     assert f"on http://127.0.0.1:{port}" in text
     assert "Example API 1.0 started with 1 item(s)" in text
@@ -90,11 +122,13 @@ def test_patera_run_serves_the_example_api(tmp_path: Path) -> None:
 
 
 def test_run_with_workers_uses_hypercorns_process_runner(tmp_path: Path) -> None:
-    port = free_port()
     log = tmp_path / "server.log"
-    args = [sys.executable, "-m", "patera.cli", "prod", "--app", "examples.api.app:Application",
-            "--port", str(port), "--host", "127.0.0.1", "--workers", "2"]
-    with server(args, port, log) as client:
+
+    def args(port: int) -> list[str]:
+        return [sys.executable, "-m", "patera.cli", "prod", "--app", "examples.api.app:Application",
+                "--port", str(port), "--host", "127.0.0.1", "--workers", "2"]
+
+    with server(args, log) as client:
         assert client.get("/api/v1/items").json()["total"] == 1
     assert "workers=2" in log.read_text()
 
