@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import inspect
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -169,6 +170,10 @@ def _converter(arg_type: type) -> Callable[[str], Any]:
     return convert
 
 
+def _option_help(description: str, default: Any) -> str:
+    return f"{description} (default: {default!r})".strip() if default is not None else description
+
+
 def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.ArgumentParser:
     """One subcommand per command; options are ``--name``, required when the parameter has no default."""
     parser = argparse.ArgumentParser(prog=prog, description="Application commands.")
@@ -191,7 +196,7 @@ def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.
                 required=not has_default,
                 default=argparse.SUPPRESS,  # absent → the method's own default applies
                 metavar=arg.arg_type.__name__.upper(),
-                help=" ".join(filter(None, [arg.description, f"(default: {param.default!r})" if param and has_default else ""])),
+                help=_option_help(arg.description, param.default if param is not None and has_default else None),
             )
     return parser
 
@@ -205,9 +210,7 @@ async def _invoke(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan:
         else:
             # NOTE: off the loop's thread, so a sync command may call asyncio.run() itself
             # (Alembic's async env.py does).
-            result = await asyncio.to_thread(spec.handler, **kwargs)
-            if inspect.isawaitable(result):
-                await result
+            await asyncio.to_thread(spec.handler, **kwargs)
     finally:
         if lifespan:
             await app.shutdown()
@@ -215,15 +218,9 @@ async def _invoke(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan:
 
 def _execute(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
     if not lifespan and not inspect.iscoroutinefunction(spec.handler):
-        result = spec.handler(**kwargs)  # no event loop needed at all
-        if inspect.isawaitable(result):
-            asyncio.run(_await(result))
-        return
-    asyncio.run(_invoke(app, spec, kwargs, lifespan))
-
-
-async def _await(result: Any) -> None:
-    await result
+        spec.handler(**kwargs)  # no event loop needed at all
+    else:
+        asyncio.run(_invoke(app, spec, kwargs, lifespan))
 
 
 def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = False) -> int:
@@ -247,6 +244,8 @@ def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = Fal
     try:
         _execute(app, spec, args, lifespan)
     except Exception as exc:  # noqa: BLE001 - reported, then a non-zero exit
+        if getattr(app, "debug", False):
+            traceback.print_exception(exc, file=sys.stderr)
         print(f"Error: command {name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
     return 0
