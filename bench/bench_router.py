@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import random
 import statistics
 import sys
 import time
@@ -22,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from patera._router import Router  # noqa: E402
 
 SIZES = (10, 100, 1000)
+_BATCH = 1000
 BASE = [
     ("/", "GET"),
     ("/about", "GET"),
@@ -76,7 +78,7 @@ def time_calls(fn: Callable[[str, str], Any], path: str, loops: int) -> float:
     count) over short batches, keeping the best batch: a round is "how fast can
     this go", and rounds are then medianed.
     """
-    batch = min(loops, 2000)
+    batch = min(loops, _BATCH)
     best = float("inf")
     clock = time.process_time
     gc.disable()
@@ -93,8 +95,8 @@ def time_calls(fn: Callable[[str, str], Any], path: str, loops: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--loops", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--loops", type=int, default=10000)
     args = parser.parse_args()
 
     routers = {size: make_router(size) for size in SIZES}
@@ -108,35 +110,46 @@ def main() -> None:
         assert router.match("/about", "GET") == ("e1", {})
 
     cases = [("/users/42", "dynamic GET /users/<int:id>"), ("/about", "static GET /about")]
-    results: dict[tuple[str, str, int], list[float]] = {}
+    ops: dict[tuple[str, int], list[float]] = {}
+    ratios: dict[tuple[str, int], list[float]] = {}
+    shuffle = random.Random(0).shuffle
     for _ in range(args.rounds):
         for path, _label in cases:
-            for size in SIZES:  # PERF: interleaved, so drift affects every size equally
-                results.setdefault(("patera", path, size), []).append(
-                    time_calls(routers[size].match, path, args.loops)
+            # Interleaved and shuffled: within a round every size runs back to back under the
+            # same machine load, so each round yields its own ratio; the ratios are medianed.
+            order = list(SIZES)
+            shuffle(order)
+            this_round = {size: time_calls(routers[size].match, path, args.loops) for size in order}
+            for size, value in this_round.items():
+                ops.setdefault((path, size), []).append(value)
+                ratios.setdefault((path, size), []).append(value / this_round[SIZES[0]])
+    wz_ops: dict[tuple[str, int], float] = {}
+    if adapters is not None:  # measured apart, so Werkzeug's allocations do not disturb patera's rounds
+        for path, _label in cases:
+            for size in SIZES:
+                wz_ops[(path, size)] = statistics.median(
+                    time_calls(adapters[size].match, path, 2000) for _ in range(5)
                 )
-                if adapters is not None:
-                    results.setdefault(("werkzeug", path, size), []).append(
-                        time_calls(adapters[size].match, path, args.loops // 10)
-                    )
 
-    print(f"median of {args.rounds} interleaved rounds; each round is the best 2000-call batch of {args.loops} calls (CPU time)")
+    print(
+        f"median of {args.rounds} interleaved rounds; a round is the best {_BATCH}-call batch "
+        f"of {args.loops} calls, in process CPU time; ratio = median of per-round ratios to 10 extra routes"
+    )
     header = f"{'case':32} {'extra':>6} {'patera ops/s':>14} {'µs/call':>8} {'ratio':>7}"
     if adapters is not None:
         header += f" {'werkzeug ops/s':>15} {'speedup':>8}"
     print(header)
     worst = float("inf")
     for path, label in cases:
-        base = statistics.median(results[("patera", path, SIZES[0])])
         for size in SIZES:
-            ops = statistics.median(results[("patera", path, size)])
-            ratio = ops / base
+            median_ops = statistics.median(ops[(path, size)])
+            ratio = statistics.median(ratios[(path, size)])
             if path == "/users/42" and size != SIZES[0]:
                 worst = min(worst, ratio)
-            line = f"{label:32} {size:>6} {ops:>14,.0f} {1e6 / ops:>8.2f} {ratio:>7.3f}"
+            line = f"{label:32} {size:>6} {median_ops:>14,.0f} {1e6 / median_ops:>8.2f} {ratio:>7.3f}"
             if adapters is not None:
-                wz = statistics.median(results[("werkzeug", path, size)])
-                line += f" {wz:>15,.0f} {ops / wz:>7.1f}x"
+                wz = wz_ops[(path, size)]
+                line += f" {wz:>15,.0f} {median_ops / wz:>7.1f}x"
             print(line)
     verdict = "OK" if worst >= 0.95 else "TOO SLOW"
     print(f"dynamic route ratio (worst of 100/1000 vs 10 extra routes): {worst:.3f} -> {verdict} (need >= 0.95)")
