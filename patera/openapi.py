@@ -486,34 +486,34 @@ class _SpecBuilder:
                 {"name": name, "in": "path", "required": True, "schema": converter_schema(conv)}
                 for name, conv in op.arguments
             ]
-        responses: dict[str, dict[str, Any]] = {}
-        defaults: set[str] = set()  # statuses whose description is only the reason phrase
-        self._main_response(op, responses, defaults)
+        responses = _Responses()
+        self._main_response(op, responses)
+        if op.arguments:
+            # NOTE: (SPEC §2.1) a value its converter refuses means no route matched: 404.
+            responses.framework(404, "Not Found", self._ref("Error", _ERROR_SCHEMA))
         if endpoint.consumes is not None:
-            out["requestBody"] = self._request_body(op, responses, defaults)
+            out["requestBody"] = self._request_body(op, responses)
         for descriptor, index in zip(spec.descriptors, op.descriptors):
-            self._merge_descriptor(descriptor, index, responses, defaults)
-        out["responses"] = dict(sorted(responses.items()))
+            body = None if index is None or descriptor.media_type is MediaType.NO_CONTENT else self.pool.schema(index)
+            responses.describe(descriptor.status, descriptor.description, descriptor.media_type.value, body)
+        out["responses"] = dict(sorted(responses.entries.items()))
         return out
 
-    def _main_response(self, op: _Operation, responses: dict[str, dict[str, Any]], defaults: set[str]) -> None:
+    def _main_response(self, op: _Operation, responses: _Responses) -> None:
         spec = op.endpoint.spec
         status = spec.produces_status if spec.produces is not None and spec.produces_status else 200
-        key = str(status)
         entry: dict[str, Any] = {"description": _phrase(status)}
-        defaults.add(key)
         if spec.produces is not MediaType.NO_CONTENT and _has_body(status):
             media_type = spec.produces.value if spec.produces is not None else MediaType.APPLICATION_JSON.value
             schema = self.pool.schema(op.response) if op.response is not None else _default_schema(media_type)
             entry["content"] = {media_type: {"schema": schema}}
-        responses[key] = entry
+        responses.entries[str(status)] = entry
+        responses.defaults.add(str(status))
 
-    def _request_body(self, op: _Operation, responses: dict[str, dict[str, Any]], defaults: set[str]) -> dict[str, Any]:
-        endpoint = op.endpoint
-        consumes = endpoint.consumes
+    def _request_body(self, op: _Operation, responses: _Responses) -> dict[str, Any]:
+        consumes = op.endpoint.consumes
         assert consumes is not None
         media_type = consumes.value
-        has_model = op.body is not None
         if op.body is None:
             schema = _default_schema(media_type)
         elif consumes is MediaType.MULTIPART_FORM_DATA:
@@ -521,48 +521,56 @@ class _SpecBuilder:
             schema = _binary_uploads(self.pool.inline(self.pool.schema(op.body)))
         else:
             schema = self.pool.schema(op.body)
-        body: dict[str, Any] = {"content": {media_type: {"schema": schema}}, "required": has_model}
-        error = self._ref("Error", _ERROR_SCHEMA)
-        responses.setdefault("415", {
-            "description": "Unsupported Media Type",
-            "content": {"application/json": {"schema": self._ref("UnsupportedMediaType", _UNSUPPORTED_MEDIA_TYPE_SCHEMA)}},
-        })
-        if has_model:
-            responses.setdefault("422", {
-                "description": "Validation failed",
-                "content": {"application/json": {"schema": self._ref("ValidationError", _VALIDATION_ERROR_SCHEMA)}},
-            })
+        responses.framework(415, "Unsupported Media Type", self._ref("UnsupportedMediaType", _UNSUPPORTED_MEDIA_TYPE_SCHEMA))
+        if op.body is not None:
+            responses.framework(422, "Validation failed", self._ref("ValidationError", _VALIDATION_ERROR_SCHEMA))
             if consumes in _JSON_CONSUMERS or consumes is MediaType.MULTIPART_FORM_DATA:
-                responses.setdefault("400", {
-                    "description": "Malformed request body",
-                    "content": {"application/json": {"schema": error}},
-                })
-        return body
+                responses.framework(400, "Malformed request body", self._ref("Error", _ERROR_SCHEMA))
+        return {"content": {media_type: {"schema": schema}}, "required": op.body is not None}
 
-    def _merge_descriptor(
-        self, descriptor: Any, index: int | None, responses: dict[str, dict[str, Any]], defaults: set[str]
-    ) -> None:
-        key = str(descriptor.status)
-        entry = responses.get(key)
+
+class _Responses:
+    """An operation's responses while they are merged (SPEC §12: same status → merged)."""
+
+    __slots__ = ("entries", "defaults", "generated")
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.defaults: set[str] = set()  # description is only the reason phrase
+        self.generated: set[str] = set()  # content describes the framework's own error body
+
+    def framework(self, status: int, description: str, schema: dict[str, Any]) -> None:
+        key = str(status)
+        if key not in self.entries:
+            self.entries[key] = {"description": description, "content": {"application/json": {"schema": schema}}}
+            self.defaults.add(key)
+            self.generated.add(key)
+
+    def describe(self, status: int, description: str | None, media_type: str, body: dict[str, Any] | None) -> None:
+        """Merge one ``Descriptor``: its words replace a default phrase, its body joins the content."""
+        key = str(status)
+        entry = self.entries.get(key)
         if entry is None:
-            entry = responses[key] = {"description": descriptor.description or _phrase(descriptor.status)}
-            if not descriptor.description:
-                defaults.add(key)
-        elif descriptor.description:
-            if key in defaults:
-                entry["description"] = descriptor.description
-                defaults.discard(key)
-            elif descriptor.description not in entry["description"]:
-                entry["description"] += "\n\n" + descriptor.description
-        if index is None or descriptor.media_type is MediaType.NO_CONTENT or not _has_body(descriptor.status):
+            entry = self.entries[key] = {"description": description or _phrase(status)}
+            if not description:
+                self.defaults.add(key)
+        elif description:
+            if key in self.defaults:
+                entry["description"] = description
+                self.defaults.discard(key)
+            elif description not in entry["description"]:
+                entry["description"] += "\n\n" + description
+        if body is None or not _has_body(status):
             return
-        schema = self.pool.schema(index)
+        if key in self.generated:  # the endpoint documents its own body for this status
+            self.generated.discard(key)
+            entry.pop("content", None)
         content = entry.setdefault("content", {})
-        existing = content.get(descriptor.media_type.value)
+        existing = content.get(media_type)
         if existing is None:
-            content[descriptor.media_type.value] = {"schema": schema}
-        elif existing["schema"] != schema:
+            content[media_type] = {"schema": body}
+        elif existing["schema"] != body:
             current = existing["schema"]
             options = current["anyOf"] if set(current) == {"anyOf"} else [current]
-            if schema not in options:
-                existing["schema"] = {"anyOf": [*options, schema]}
+            if body not in options:
+                existing["schema"] = {"anyOf": [*options, body]}

@@ -343,7 +343,10 @@ def test_produces_status_media_type_and_no_content(spec: dict[str, Any]) -> None
     assert "201" in created and "200" not in created
     assert resolve(spec, created["201"]["content"]["application/json"]["schema"])["title"] == "Customer"
     removed = spec["paths"]["/customers/{cid}"]["delete"]["responses"]
-    assert removed == {"204": {"description": "No Content"}}
+    assert removed["204"] == {"description": "No Content"}
+    # a path variable its converter refuses is a 404 from the router
+    assert resolve(spec, removed["404"]["content"]["application/json"]["schema"])["required"] == ["status", "message"]
+    assert "404" not in spec["paths"]["/customers/"]["get"]["responses"]  # no path variables
     assert spec["paths"]["/forms/page"]["get"]["responses"]["200"]["content"] == {
         "text/html": {"schema": {"type": "string"}}
     }
@@ -364,6 +367,7 @@ def test_descriptors_merged_by_status(spec: dict[str, Any]) -> None:
     assert list(responses) == ["200", "401", "404"]
     assert responses["404"]["description"] == "No such customer"
     assert set(responses["404"]["content"]) == {"application/json", "application/problem+json"}
+    # the endpoint's own 404 body replaces the framework's generic one
     assert resolve(spec, responses["404"]["content"]["application/json"]["schema"])["title"] == "Problem"
     # same status as the main response: description replaced, identical schema not duplicated
     assert responses["200"]["description"] == "The customer"
@@ -586,3 +590,31 @@ def test_swagger_page_escapes() -> None:
     assert "<b>&" not in page and "&lt;b&gt;&amp;" in page
     assert 'https://x/&quot;y/swagger-ui.css' in page
     assert "</script><script>alert" not in page
+
+
+def test_same_status_different_bodies_become_any_of() -> None:
+    @path("/m")
+    class Merge(Controller):
+        @get("/<int:n>")
+        @open_api_docs(
+            Descriptor(status=HttpStatus.OK, body=Problem),
+            Descriptor(status=HttpStatus.CONFLICT, description="Taken", body=Problem),
+            Descriptor(status=HttpStatus.CONFLICT, description="Locked", body=Address),
+            Descriptor(status=HttpStatus.CONFLICT, body=Address),
+        )
+        async def one(self, req: Request, n: int) -> Response[Customer]:
+            return req.response.json({})
+
+    spec = build_app(Merge).json_spec
+    assert spec is not None
+    validate(spec)
+    responses = spec["paths"]["/m/{n}"]["get"]["responses"]
+    ok = responses["200"]["content"]["application/json"]["schema"]["anyOf"]
+    assert [resolve(spec, s)["title"] for s in ok] == ["Customer", "Problem"]
+    assert responses["200"]["description"] == "OK"
+    conflict = responses["409"]
+    assert conflict["description"] == "Taken\n\nLocked"
+    assert [resolve(spec, s)["title"] for s in conflict["content"]["application/json"]["schema"]["anyOf"]] == [
+        "Problem",
+        "Address",
+    ]
