@@ -8,7 +8,8 @@ exceptions turned into responses by ``_errors``.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -131,6 +132,7 @@ class ASGIHandler:
     async def _respond(self, req: Request) -> Response[Any]:
         """Run the pipeline under the CORS layer (SPEC §3.3 steps 2–5)."""
         origin = None
+        host: bytes | None = None
         for key, value in req.scope["headers"]:
             if key == b"origin":
                 if origin is not None:
@@ -138,6 +140,8 @@ class ASGIHandler:
                     # check and a handler reading the joined req.headers["origin"] disagree.
                     return _raw_response(self.app, 400, [(b"content-type", b"application/json")], _MULTIPLE_ORIGINS)
                 origin = value.decode("latin-1")
+            elif key == b"host":
+                host = value if host is None else b""  # two Host lines never name our origin
         if origin is not None:
             endpoint = req.endpoint
             policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
@@ -145,7 +149,7 @@ class ASGIHandler:
             if requested is not None:
                 # A preflight is never routed to an endpoint itself: find the one it asks about.
                 policy = self._preflight_policy(req, requested, policy)
-            if policy is not None and not is_same_origin(origin, req.scheme, req.headers.get("host")):
+            if policy is not None and not _same_origin(origin, req.scheme, None if host is None else host.decode("latin-1")):
                 return await self._cross_origin(req, origin, policy, requested)
         try:
             return await self._pipeline(req)
@@ -166,6 +170,14 @@ class ASGIHandler:
             res = await self.app.errors.render(req, exc)
         res_headers = res.headers
         raw = res_headers.raw
+        for name, _ in raw:
+            if name in _CORS_RESPONSE_HEADERS:
+                break
+        else:
+            # PERF: the common case: nothing to replace or merge, so skip header validation.
+            raw.extend(extra)
+            raw.append(_VARY_ORIGIN)
+            return res
         if any(name in _GRANT_HEADERS for name, _ in raw):
             # The policy is authoritative: a handler's own Allow-Origin next to ours would be a
             # duplicate the browser refuses, or an origin the policy does not list.
@@ -182,8 +194,12 @@ class ASGIHandler:
         """
         router = self.app.router
         path = req.path
-        candidates = [requested.strip().upper(), *sorted(router.allowed_methods(path))]
-        for method in candidates:
+
+        def candidates() -> Iterator[str]:
+            yield requested.strip().upper()
+            yield from sorted(router.allowed_methods(path))  # PERF: only when the first misses
+
+        for method in candidates():
             try:
                 endpoint, _ = router.match(path, method)
             except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
@@ -229,6 +245,9 @@ _GRANT_HEADERS = frozenset(
     {b"access-control-allow-origin", b"access-control-allow-credentials", b"access-control-expose-headers"}
 )
 _CORS_RESPONSE_HEADERS = _GRANT_HEADERS | {b"vary"}
+_VARY_ORIGIN = (b"vary", b"Origin")
+# PERF: browsers repeat the same few (origin, scheme, host) triples; the check is pure.
+_same_origin = lru_cache(maxsize=1024)(is_same_origin)
 
 
 def _raw_response(app: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response[Any]:

@@ -230,6 +230,21 @@ async def test_near_same_origin_is_cross_origin(base_url: str, origin: str) -> N
     assert CALLS["open"] == 0
 
 
+async def test_same_origin_needs_one_matching_host() -> None:
+    app = make(CORS_ALLOW_ORIGINS=["https://b.example"])
+    async with PateraTestClient(app) as client:
+        r = await client.get("/api/open", headers={"origin": "http://api.example:8000", "host": "api.example:8000"})
+        assert r.status_code == 200 and no_cors_headers(r.headers)
+        # The same Origin against another Host is cross-origin (the same-origin check is cached per triple).
+        r = await client.get("/api/open", headers={"origin": "http://api.example:8000", "host": "api.example"})
+        assert r.status_code == 403
+        # Two Host lines never name the request's origin.
+        two_hosts = [("origin", "http://testserver"), ("host", "testserver"), ("host", "testserver")]
+        r = await client.get("/api/open", headers=two_hosts)
+        assert r.status_code == 403
+    assert CALLS["open"] == 1
+
+
 # ---------------------------------------------------------------------- effective options per endpoint
 
 
