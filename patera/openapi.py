@@ -109,6 +109,8 @@ class OpenAPIController(Controller):
         page = self._pages.get(root)
         if page is None:
             app = self.app
+            if len(self._pages) >= 8:  # root_path comes from server config; bound it anyway
+                self._pages.clear()
             page = self._pages[root] = swagger_page(
                 title=str(app.get_conf("APP_NAME", "API")),
                 cdn=str(app.get_conf("OPEN_API_SWAGGER_CDN") or _DEFAULT_CDN),
