@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = (
     "Static",
     "register_static",
+    "file_response",
+    "static_content_type",
     "split_static_path",
     "parse_range",
     "etag_for",
@@ -224,10 +226,11 @@ class Static(Controller):
         if found is None:
             raise StaticAssetNotFound()
         path, info = found
-        return file_response(req, path, info)
+        # The requested name picks the type, so a symlink "latest.css" -> "v3" is still CSS.
+        return file_response(req, path, info, parts[-1])
 
 
-def file_response(req: Request, path: str, info: os.stat_result) -> Response[Any]:
+def file_response(req: Request, path: str, info: os.stat_result, name: str | None = None) -> Response[Any]:
     """Headers, conditional answer and body (streamed from disk) for a resolved file."""
     res = req.response
     headers = req.headers
@@ -259,7 +262,7 @@ def file_response(req: Request, path: str, info: os.stat_result) -> Response[Any
             status = 206
 
     length = last - first + 1
-    res.stream(_file_chunks(path, first, length), static_content_type(path))
+    res.stream(_file_chunks(path, first, length), static_content_type(name or path))
     res.status(status)
     res.headers["content-length"] = str(length)
     res.headers["accept-ranges"] = "bytes"

@@ -129,6 +129,7 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (static / "link_out.txt").symlink_to(tmp_path / "secret.txt")
     (static / "evil_dir").symlink_to(evil, target_is_directory=True)
     (static / "link_in.txt").symlink_to(static / "hello.txt")
+    (static / "latest.css").symlink_to(static / "hello.txt")
     (static / "CON").write_text("device name")  # exists on POSIX, still refused
     (static / "con.txt").write_text("device name")
     (static / "%2e%2e").mkdir()
@@ -353,6 +354,12 @@ async def test_hostile_paths_are_404(hostile_app: Patera, url: str) -> None:
     assert b"secret" not in body
     assert headers["content-type"] == "application/json"
     assert body == b'{"status":"error","message":"Static asset not found"}'
+
+
+async def test_symlink_type_follows_requested_name(hostile_app: Patera) -> None:
+    status, headers, body, _ = await raw_request(hostile_app, "/static/latest.css")
+    assert (status, body) == (200, HELLO)
+    assert headers["content-type"] == "text/css; charset=utf-8"
 
 
 @pytest.mark.parametrize(
