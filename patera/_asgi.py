@@ -247,7 +247,14 @@ _GRANT_HEADERS = frozenset(
 _CORS_RESPONSE_HEADERS = _GRANT_HEADERS | {b"vary"}
 _VARY_ORIGIN = (b"vary", b"Origin")
 # PERF: browsers repeat the same few (origin, scheme, host) triples; the check is pure.
-_same_origin = lru_cache(maxsize=1024)(is_same_origin)
+_same_origin_cached = lru_cache(maxsize=1024)(is_same_origin)
+
+
+def _same_origin(origin: str, scheme: str, host: str | None) -> bool:
+    """:func:`is_same_origin`, cached for realistic sizes only (hostile long values stay out)."""
+    if len(origin) > 255 or (host is not None and len(host) > 255):
+        return is_same_origin(origin, scheme, host)
+    return _same_origin_cached(origin, scheme, host)
 
 
 def _raw_response(app: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response[Any]:
