@@ -18,6 +18,7 @@ from ._cors import is_same_origin, merge_vary
 from ._errors import allow_header
 from ._router import RequestRedirect
 from .exceptions import ClientDisconnected, MethodNotAllowed, NotFound
+from .request import current_request
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class ASGIHandler:
         app = self.app
         started = time.perf_counter() if self._access_log else 0.0
         req = app.request_class(scope, receive, app)
+        current_request.set(req)
         method = scope["method"]
         try:
             endpoint, params = app.router.match(scope["path"], method)

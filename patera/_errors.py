@@ -127,6 +127,9 @@ class ErrorRenderer:
         app = self.app
         context = exc.data if isinstance(exc.data, dict) else {}
         res = app.response_class(app)
-        await res.html(exc.template, context)
+        try:
+            await res.html(exc.template, context)
+        except Exception as render_error:  # a missing or broken error page is a server error
+            return self.unhandled(req, render_error)
         res.status_code = exc.status_code
         return res

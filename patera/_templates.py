@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 
 from .exceptions import MissingDependency
+from .request import current_request
 
 __all__ = ("create_environment", "render_template", "current_request", "AUTOESCAPE_EXTENSIONS")
 
 AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
 
 #: The request being handled, when the serving layer records it; exposed as ``request``.
-current_request: ContextVar[Any] = ContextVar("patera_current_request", default=None)
 
 
 def _jinja2() -> ModuleType:

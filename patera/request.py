@@ -7,6 +7,7 @@ body are parsed on first access and cached.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
     from .response import Response
     from .uploads import UploadedFile
 
-__all__ = ("Request", "parse_json")
+__all__ = ("Request", "parse_json", "current_request")
+
+#: The request being handled (templates read it for their ``request`` variable).
+current_request: ContextVar[Request | None] = ContextVar("patera_current_request", default=None)
 
 _DEFAULT_LIMITS = BodyLimits()
 _UNSET: Any = object()

@@ -224,7 +224,7 @@ async def test_global_context_methods_sync_and_async() -> None:
         r = await c.get("/t/globals")
     assert r.status_code == 200
     # caller context is updated by each method in order, then the framework keys
-    assert r.text.strip() == "from-sync|from-async|True"
+    assert r.text.strip() == "from-sync|from-async|/t/globals"
     assert calls == ["sync", "async"]
 
 
