@@ -185,7 +185,7 @@ class ASGIHandler:
             # duplicate the browser refuses, or an origin the policy does not list.
             raw[:] = [h for h in raw if h[0] not in _GRANT_HEADERS]
         raw.extend(extra)
-        res_headers["vary"] = merge_vary(res_headers.get("vary"))
+        res_headers["vary"] = merge_vary(", ".join(res_headers.getlist("vary")))  # folds repeated Vary lines
         return res
 
     def _preflight_policy(self, req: Request, requested: str, fallback: Any) -> Any:

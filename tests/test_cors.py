@@ -93,6 +93,10 @@ class Api(Controller):
     async def vary(self, req: Request) -> Response:
         res = req.response.json({"vary": True})
         res.headers["vary"] = "Accept-Encoding"
+        if req.headers.get("x-more"):
+            res.headers.add("Vary", "Cookie")
+        if req.headers.get("x-star"):
+            res.headers["vary"] = "*"
         return res
 
     @get("/teapot")
@@ -570,7 +574,13 @@ async def test_unmatched_request_from_refused_origin_is_403() -> None:
 async def test_vary_merged_with_existing() -> None:
     async with PateraTestClient(make()) as client:
         r = await client.get("/api/vary", headers={"origin": ORIGIN})
-    assert r.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+        assert r.headers.get_list("vary") == ["Accept-Encoding, Origin"]
+        r = await client.get("/api/vary", headers={"origin": ORIGIN, "x-more": "1"})
+        assert r.headers.get_list("vary") == ["Accept-Encoding, Cookie, Origin"]
+        r = await client.get("/api/vary", headers={"origin": ORIGIN, "x-star": "1"})
+        assert r.headers.get_list("vary") == ["*"]  # already covers Origin
+        r = await client.get("/api/vary")  # not a CORS request: untouched
+        assert r.headers.get_list("vary") == ["Accept-Encoding"]
 
 
 async def test_exception_handler_and_middleware_answers_carry_cors_headers() -> None:
