@@ -31,7 +31,9 @@ TARGETS = {
     "patera": "import patera",
 }
 # Optional packages the core must not pull in (see the rules on lazy imports).
-MUST_NOT_LOAD = ("jinja2", "httpx", "hypercorn", "uvicorn", "starlette", "multipart", "python_multipart", "anyio", "h11")
+MUST_NOT_LOAD = (
+    "jinja2", "httpx", "hypercorn", "uvicorn", "starlette", "multipart", "python_multipart", "anyio", "h11",
+)
 
 _PROBE = """
 import resource, sys, time
@@ -58,14 +60,17 @@ def _env() -> dict[str, str]:
 def probe(statement: str) -> dict[str, object]:
     """Run ``statement`` in a fresh interpreter and report its cost."""
     code = _PROBE.format(statement=statement or "pass")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 def import_times(statement: str) -> list[tuple[int, int, str]]:
     """``-X importtime`` rows (self µs, cumulative µs, module) for one fresh import."""
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", statement],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, check=True,
     )
     rows = []
     for line in out.stderr.splitlines():

@@ -286,7 +286,9 @@ class Result:
         return (max(self.samples) - min(self.samples)) / 2 / self.median
 
 
-async def measure(cases: dict[tuple[str, str], Case], rounds: int, target: float, progress: str) -> dict[tuple[str, str], Result]:
+async def measure(
+    cases: dict[tuple[str, str], Case], rounds: int, target: float, progress: str
+) -> dict[tuple[str, str], Result]:
     """Calibrate each case, then run ``rounds`` interleaved rounds (A B C A B C …)."""
     for case in cases.values():
         await case.calibrate(target)
@@ -340,7 +342,11 @@ def _rate(value: float) -> str:
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs)
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
@@ -363,7 +369,8 @@ def framework_table(results: dict[tuple[str, str], Result], names: dict[str, str
 
 
 def scaling_table(results: dict[tuple[str, str], Result], names: dict[str, str]) -> str:
-    headers = ["GET /users/<id> (req/s)", *(f"+{n} routes" for n in SCALING_SIZES), f"{SCALING_SIZES[-1]}/{SCALING_SIZES[0]}"]
+    span = f"{SCALING_SIZES[-1]}/{SCALING_SIZES[0]}"
+    headers = ["GET /users/<id> (req/s)", *(f"+{n} routes" for n in SCALING_SIZES), span]
     rows = []
     for f in names:
         cells = [results.get((f, f"+{n}")) for n in SCALING_SIZES]
@@ -446,7 +453,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     if not args.no_scaling:
         user = next(s for s in scenarios() if s.key == "user")
-        scaling_keys = [k for k in modules if k != "raw"] if args.scaling_peers else [k for k in modules if k == "patera"]
+        scaling_keys = [k for k in modules if k != "raw" and (args.scaling_peers or k == "patera")]
         cases = {}
         for key in scaling_keys:
             for size in SCALING_SIZES:
@@ -489,6 +496,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.only if name not in FRAMEWORKS]
     if unknown:
         parser.error(f"unknown framework(s) {', '.join(unknown)}; choose from {', '.join(FRAMEWORKS)}")
+    keys = [s.key for s in scenarios()]
+    unknown = [key for key in (args.scenarios or []) + ([args.profile] if args.profile else []) if key not in keys]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(keys)}")
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.profile:

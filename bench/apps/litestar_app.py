@@ -45,7 +45,9 @@ async def create(data: Item) -> Item:
 
 
 @post("/upload", status_code=200)
-async def upload(data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, int]:
+async def upload(
+    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> dict[str, int]:
     content = await data["file"].read()
     return {"size": len(content)}
 
