@@ -135,15 +135,19 @@ class ASGIHandler:
         """Run the pipeline under the CORS layer (SPEC §3.3 steps 2–5)."""
         origin = None
         host: bytes | None = None
+        seen: list[bytes] = []
         for key, value in req.scope["headers"]:
-            if key == b"origin":
-                if origin is not None:
-                    # NOTE: (RFC 6454 §7.3) one Origin per request. First-wins would let the CORS
-                    # check and a handler reading the joined req.headers["origin"] disagree.
-                    return _raw_response(self.app, 400, [(b"content-type", b"application/json")], _MULTIPLE_ORIGINS)
-                origin = value.decode("latin-1")
-            elif key == b"host":
-                host = value if host is None else b""  # two Host lines never name our origin
+            if key in _SINGLE_HEADERS:
+                # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
+                # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
+                # handler reading the joined req.headers[...] disagree: refuse them all alike.
+                if key in seen:
+                    return _raw_response(self.app, 400, _JSON_TYPE, _SINGLE_HEADERS[key])
+                seen.append(key)
+                if key == b"origin":
+                    origin = value.decode("latin-1")
+                elif key == b"host":
+                    host = value
         if origin is not None:
             endpoint = req.endpoint
             policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
@@ -242,7 +246,14 @@ class ASGIHandler:
                 return
 
 
-_MULTIPLE_ORIGINS = b'{"status":"error","message":"Multiple Origin headers"}'
+# Headers that must not repeat -> the 400 body naming them.
+_SINGLE_HEADERS = {
+    name: b'{"status":"error","message":"Duplicate %s header"}' % title
+    for name, title in (
+        (b"host", b"Host"), (b"content-length", b"Content-Length"), (b"content-type", b"Content-Type"), (b"origin", b"Origin")
+    )
+}
+_JSON_TYPE = [(b"content-type", b"application/json")]
 _GRANT_HEADERS = frozenset(
     {b"access-control-allow-origin", b"access-control-allow-credentials", b"access-control-expose-headers"}
 )
