@@ -44,6 +44,8 @@ _PATH_SAFE = "!$&'()*+,/:;=@"
 # ... and in query strings (form-encoded, so spaces become "+").
 _QUERY_SAFE = "!$'()*,/:;?@"
 _MULTI_SLASH = re.compile("/{2,}")
+# Trie depth bound: freezing and matching recurse once per segment.
+_MAX_SEGMENTS = 128
 
 
 class RequestRedirect(Exception):
@@ -435,6 +437,8 @@ def _split_rule(rule: str) -> tuple[list[_Part], list[tuple[bool, str]], list[tu
     parts.append(_Part(static, content if static else content + r"\Z", final, suffixed, w))
     if suffixed:
         parts.append(_Part(True, "", False, False, w))
+    if len(parts) - 1 > _MAX_SEGMENTS:  # parts[0] is the root
+        raise ValueError(f"more than {_MAX_SEGMENTS} segments")
     return parts, trace, variables
 
 
@@ -618,7 +622,7 @@ class Router:
             if part.content not in self._regex_cache:  # compile now, so a bad pattern fails at registration
                 try:
                     self._regex_cache[part.content] = re.compile(part.content).match
-                except re.error as exc:
+                except (re.error, OverflowError) as exc:  # OverflowError: a length above re's repeat limit
                     raise ValueError(f"Invalid URL rule {rule!r}: {exc}") from None
             key = part.key
             for existing, nxt in state._dyn:
