@@ -26,7 +26,7 @@ def _decode_extended(value: str) -> str | None:
     raw = unquote_to_bytes(encoded)
     try:
         return raw.decode(charset.strip() or "utf-8")
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # ValueError: UnicodeError of idna/punycode/undefined, a NUL in the name
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
