@@ -147,7 +147,7 @@ def _decode_header_bytes(raw: bytes, charset: str | None) -> str:
     if charset:
         try:
             return raw.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: UnicodeError of punycode/undefined, a NUL in the name
             pass
     try:
         return raw.decode("utf-8")
@@ -538,10 +538,10 @@ class MultipartParser:
 def _decode_field(raw: bytes, charset: str) -> str:
     try:
         return raw.decode(charset)
-    except LookupError:
-        pass
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+    except (LookupError, ValueError):  # an unusable codec (UnicodeError of punycode/undefined, NUL in the name)
+        pass
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -681,7 +681,7 @@ async def parse_multipart(
             try:
                 codecs.lookup(candidate)
                 charset = candidate
-            except LookupError:
+            except (LookupError, ValueError):  # ValueError: a NUL in the name
                 pass
             break
     fields = [(name, _decode_field(raw, cs or charset)) for name, raw, cs in raw_fields]
