@@ -15,7 +15,19 @@ V = TypeVar("V")
 
 
 def _decode(raw: bytes, charset: str) -> str:
-    return raw.decode(charset, "replace")
+    try:
+        return raw.decode(charset, "replace")
+    except (LookupError, ValueError):
+        # NOTE: a client-named codec may be unusable here: idna/undefined refuse "replace",
+        # punycode raises on some input, base64 & co. are not text codecs.
+        return raw.decode("utf-8", "replace")
+
+
+def _unquote_plus(text: str, charset: str) -> str:
+    try:
+        return unquote_plus(text, charset, "replace")
+    except (LookupError, ValueError):  # see _decode()
+        return unquote_plus(text, "utf-8", "replace")
 
 
 def parse_urlencoded(
@@ -37,7 +49,7 @@ def parse_urlencoded(
     """
     try:
         codecs.lookup(charset)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         charset = "utf-8"
     if isinstance(data, str):
         return _parse_text(data, charset, max_fields, max_field_size)
@@ -80,9 +92,9 @@ def _parse_text(
             raise RequestEntityTooLarge("Too many form fields")
         key, _, value = pair.partition("=")
         if "+" in key or "%" in key:
-            key = unquote_plus(key, charset, "replace")
+            key = _unquote_plus(key, charset)
         if "+" in value or "%" in value:
-            value = unquote_plus(value, charset, "replace")
+            value = _unquote_plus(value, charset)
         if max_field_size is not None and len(value) > max_field_size and len(value.encode()) > max_field_size:
             raise RequestEntityTooLarge("Form field too large")
         out.append((key, value))
