@@ -301,7 +301,7 @@ class Request:
         if base == "application/x-www-form-urlencoded":
             from ._urlencoded import parse_urlencoded, to_multidict
 
-            body = await self.body()
+            body = await self._urlencoded_body(limits) if self._body is None else self._body
             pairs = parse_urlencoded(
                 body,
                 charset=params.get("charset", "utf-8"),
@@ -319,6 +319,35 @@ class Request:
             self._form, self._files = to_multidict(fields), to_multidict(files)
         else:
             self._form, self._files = {}, {}
+
+    async def _urlencoded_body(self, limits: BodyLimits) -> bytes:
+        """The body (cached as by :meth:`body`), refused while it streams once it must fail.
+
+        Without ``MAX_CONTENT_LENGTH`` the whole body used to be buffered (and split into
+        one object per ``&``) before the form limits applied: a GB of ``a=1&`` or of ``&``,
+        or one endless pair, is now refused after ``max_form_fields`` separators (empty
+        pairs count, as in Werkzeug) or one pair longer than a key and a value within
+        ``max_form_memory_size`` can be when fully percent-encoded.
+        """
+        max_fields = limits.max_form_fields
+        max_pair = 6 * limits.max_form_memory_size + 1
+        parts: list[bytes] = []
+        separators = 0
+        tail = 0  # length of the unfinished pair at the end of what was received
+        async for chunk in self.stream():
+            parts.append(chunk)
+            amp = chunk.rfind(b"&")
+            if amp < 0:
+                tail += len(chunk)
+            else:
+                separators += chunk.count(b"&")
+                if separators > max_fields:
+                    raise RequestEntityTooLarge("Too many form fields")
+                tail = len(chunk) - amp - 1
+            if tail > max_pair:
+                raise RequestEntityTooLarge("Form field too large")
+        self._body = parts[0] if len(parts) == 1 else b"".join(parts)
+        return self._body
 
     async def form(self) -> dict[str, Any]:
         await self._parse_form()
