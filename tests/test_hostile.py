@@ -336,11 +336,43 @@ async def test_2_one_gigabyte_field_413_early(hostile_app: Patera) -> None:
 # ---------------------------------------------------------------------- 3. urlencoded / query volume
 
 
+URLENCODED = [(b"content-type", b"application/x-www-form-urlencoded")]
+
+
 async def test_3_million_urlencoded_pairs_413(hostile_app: Patera) -> None:
-    headers = [(b"content-type", b"application/x-www-form-urlencoded")]
-    r = await call(hostile_app, "POST", "/h/form", headers, repeated(b"a=1&", 1_000_000))
+    r = await call(hostile_app, "POST", "/h/form", URLENCODED, repeated(b"a=1&", 1_000_000))
     assert r.status == 413, r.body
     assert error_message(r) == "Too many form fields"
+    assert r.consumed < 1 * MiB, "the pair limit must stop the upload while it streams"
+
+
+@pytest.mark.parametrize(
+    ("unit", "message"),
+    [(b"a=1&", "Too many form fields"), (b"&", "Too many form fields"), (b"k", "Form field too large"),
+     (b"%41", "Form field too large")],
+    ids=["pairs", "empty-pairs", "endless-key", "endless-escapes"],
+)
+async def test_3_gigabyte_urlencoded_refused_early_bounded_memory(hostile_app: Patera, unit: bytes, message: str) -> None:
+    tracemalloc.start()
+    try:
+        r = await call(hostile_app, "POST", "/h/form", URLENCODED, repeated(unit, (1 << 30) // len(unit), 256 * 1024))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r.status == 413, r.body
+    assert error_message(r) == message
+    assert r.consumed < 8 * MiB
+    assert peak < 64 * MiB
+
+
+async def test_3_urlencoded_within_limits_still_parsed(hostile_app: Patera) -> None:
+    body = b"&".join(b"k%d=%s" % (i, b"%41" * 100) for i in range(1000))
+    r = await call(hostile_app, "POST", "/h/form", URLENCODED, [body[i : i + 777] for i in range(0, len(body), 777)])
+    assert r.status == 200, r.body
+    assert r.body == b'{"fields":1000,"files":0}'
+    big = b"v=" + b"%41" * 500_000  # one value exactly at the limit, fully percent-encoded
+    r = await call(hostile_app, "POST", "/h/form", URLENCODED, [big[i : i + 65536] for i in range(0, len(big), 65536)])
+    assert r.status == 200, r.body
 
 
 async def test_3_hundred_thousand_query_params_handled(hostile_app: Patera) -> None:
