@@ -125,7 +125,7 @@ def _parse_http_date(value: str) -> int | None:
     """Epoch seconds of an HTTP date, or None when it is not one."""
     try:
         parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a year beyond a C int
         return None
     if parsed.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC with unknown origin
         from datetime import timezone
