@@ -513,6 +513,28 @@ async def test_6_hostile_boundary_400(hostile_app: Patera, content_type: bytes) 
     assert error_message(r).startswith("Malformed multipart body")
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (b"application/x-www-form-urlencoded; charset=idna", b"a=%ff%00.&b=\xff"),
+        (b"application/x-www-form-urlencoded; charset=undefined", b"a=1"),
+        (b"application/x-www-form-urlencoded; charset=base64", b"a=1"),
+        (b"application/x-www-form-urlencoded; charset=utf\x008", b"a=1"),
+        (MULTIPART, part("a", b"\xff..x", extra=b"Content-Type: text/plain; charset=idna\r\n") + CLOSE),
+        (MULTIPART, part("_charset_", b"idna") + part("a", b"\xff..") + CLOSE),
+        (MULTIPART, part("_charset_", b"rot13") + part("a", b"\xff..") + CLOSE),
+        (MULTIPART, part("_charset_", b"undefined") + part("a", b"x") + CLOSE),
+        (MULTIPART, b"--" + BOUNDARY + b"\r\nContent-Disposition: form-data; name=\"f\"; filename*=idna''%ff..\r\n\r\nx\r\n"
+         + CLOSE),
+    ],
+    ids=["ue-idna", "ue-undefined", "ue-base64", "ue-nul", "part-idna", "form-idna", "form-rot13", "form-undefined",
+         "filename-idna"],
+)
+async def test_6_client_named_codecs_never_500(hostile_app: Patera, content_type: bytes, body: bytes) -> None:
+    r = await call(hostile_app, "POST", "/h/form", [(b"content-type", content_type)], body)
+    assert r.status == 200, r.body
+
+
 # ---------------------------------------------------------------------- 7. part headers
 
 
@@ -871,9 +893,25 @@ async def test_14_if_none_match_wins_over_if_modified_since(static_app: Patera) 
     r = await call(static_app, "GET", "/static/a.txt", [(b"if-none-match", b'"nope"'), (b"if-modified-since", modified)])
     assert r.status == 200 and r.body == b"0123456789" * 10
     # garbage dates never break anything
-    for date in (b"\xff" * 100, b"Thu, 99 Foo 99999 99:99:99 GMT", b"9" * 5000):
-        r = await call(static_app, "GET", "/static/a.txt", [(b"if-modified-since", date)])
-        assert r.status == 200
+    for date in (
+        b"\xff" * 100, b"Thu, 99 Foo 99999 99:99:99 GMT", b"9" * 5000, b"Mon, 01 Jan 99999999999 00:00:00 GMT",
+        b"Mon, 01 Jan " + b"9" * 5000 + b" 00:00:00 GMT", b"Mon, -1 Jan 1970 00:00:00 GMT",
+    ):
+        for method in ("GET", "HEAD"):
+            r = await call(static_app, method, "/static/a.txt", [(b"if-modified-since", date)])
+            assert r.status == 200, (date[:40], r.body)
+            r = await call(static_app, method, "/static/a.txt", [(b"range", b"bytes=0-1"), (b"if-range", date)])
+            assert r.status == 200, (date[:40], r.body)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"," * 1_000_000, b"W/" * 500_000, b'"' * 1_000_000, b'"x", ' * 100_000 + b"*"],
+    ids=["commas", "weak-prefixes", "quotes", "many-then-star"],
+)
+async def test_14_huge_if_none_match_linear(static_app: Patera, header: bytes) -> None:
+    r = await call(static_app, "GET", "/static/a.txt", [(b"if-none-match", header)])
+    assert r.status == (304 if header.endswith(b"*") else 200)
 
 
 # ---------------------------------------------------------------------- 15. cookies
