@@ -68,7 +68,7 @@ class ASGIHandler:
     async def _innermost(self, req: Request) -> Response[Any]:
         endpoint = req.endpoint
         if endpoint is not None:
-            return await endpoint(req)  # type: ignore[no-any-return]
+            return await endpoint.run(req)  # type: ignore[no-any-return]
         error = req.route_error
         if isinstance(error, RequestRedirect):
             query = req.scope.get("query_string", b"")
@@ -110,8 +110,6 @@ class ASGIHandler:
         else:
             req.endpoint = endpoint
             req.route_parameters = params
-            req.route_handler = endpoint.handler
-            req.limits = endpoint.limits
         try:
             try:
                 res = await self._respond(req)

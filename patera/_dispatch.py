@@ -120,6 +120,7 @@ class Endpoint:
         "before",
         "after",
         "guards",
+        "run",
         "_call",
     )
 
@@ -182,6 +183,9 @@ class Endpoint:
         self.before = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("before")]
         self.after = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("after")]
         self._call = call_maybe_sync(self.handler)
+        plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
+        #: what the request path awaits; plain handlers skip the optional steps entirely
+        self.run: Callable[[Any], Any] = self._run_plain if plain else self.__call__
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -233,6 +237,12 @@ class Endpoint:
             res._body_type = self.adapter
         for hook in self.after:
             await hook(res)
+        return res
+
+    async def _run_plain(self, req: Any) -> Response[Any]:
+        res = await self._call(req, **req.route_parameters)
+        if not isinstance(res, Response):
+            raise TypeError(f"{self.name} must return a Response, got {type(res).__name__}")
         return res
 
     def _apply_produces(self, res: Response[Any]) -> None:

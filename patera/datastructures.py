@@ -115,6 +115,9 @@ class MutableHeaders(MutableMapping[str, str]):
     def set_raw(self, name: bytes, value: bytes) -> None:
         """Replace a header with pre-validated bytes (framework constants only)."""
         raw = self.raw
+        if not raw:  # PERF: the usual case, a fresh response
+            raw.append((name, value))
+            return
         for i, pair in enumerate(raw):
             if pair[0] == name:
                 raw[i] = (name, value)

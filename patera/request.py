@@ -61,12 +61,10 @@ class Request:
         "scope",
         "app",
         "_receive",
-        "route_handler",
         "route_parameters",
         "endpoint",
         "route_error",
         "user",
-        "limits",
         "_headers",
         "_query",
         "_cookies",
@@ -87,12 +85,10 @@ class Request:
         self.scope = scope
         self.app = app
         self._receive = receive
-        self.route_handler: Any = None
         self.route_parameters: dict[str, Any] = {}
         self.endpoint: Any = None
         self.route_error: Exception | None = None
         self.user: Any = None
-        self.limits: BodyLimits = app.body_limits if app is not None else _DEFAULT_LIMITS
         self._headers: Headers | None = None
         self._query: dict[str, Any] | None = None
         self._cookies: dict[str, str] | None = None
@@ -109,6 +105,33 @@ class Request:
         self._body_error: BaseException | None = None
 
     # ------------------------------------------------------------------ connection facts
+
+    @property
+    def route_handler(self) -> Any:
+        """The matched handler (a bound controller method), or None."""
+        endpoint = self.endpoint
+        return None if endpoint is None else endpoint.handler
+
+    @property
+    def limits(self) -> BodyLimits:
+        """Body limits of the matched endpoint (``@limits``), else the app's."""
+        endpoint = self.endpoint
+        if endpoint is not None:
+            return endpoint.limits  # type: ignore[no-any-return]
+        app = self.app
+        return app.body_limits if app is not None else _DEFAULT_LIMITS
+
+    def _raw_header(self, name: bytes) -> str | None:
+        # PERF: the body path needs two headers; scanning beats building the dict.
+        if self._headers is not None:
+            return self._headers.get(name.decode())
+        found = None
+        for key, value in self.scope["headers"]:
+            if key == name:
+                if found is not None:
+                    return self.headers.get(name.decode())  # repeated: the joined view
+                found = value.decode("latin-1")
+        return found
 
     @property
     def method(self) -> str:
@@ -166,12 +189,12 @@ class Request:
 
     @property
     def content_type(self) -> str | None:
-        return self.headers.get("content-type")
+        return self._raw_header(b"content-type")
 
     @property
     def content_length(self) -> int | None:
         """Declared body length; ``BadRequest`` when the header is not a plain ASCII number."""
-        value = self.headers.get("content-length")
+        value = self._raw_header(b"content-length")
         if value is None:
             return None
         value = value.strip()

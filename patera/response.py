@@ -289,6 +289,8 @@ class Response(Generic[T]):
             headers = headers + [(b"set-cookie", line.encode("latin-1")) for line in self._cookies.values()]
         if status < 200 or status in _NO_BODY_STATUSES:
             body = b""
+        elif not headers:
+            headers = [(b"content-length", str(len(body)).encode())]
         else:
             # PERF: a Content-Length set by the handler (HEAD of a file) is kept as is.
             for key, _ in headers:
@@ -310,6 +312,19 @@ class Response(Generic[T]):
             await send({"type": "http.response.body", "body": b""})
             return
         watcher = asyncio.ensure_future(_wait_disconnect(receive)) if receive is not None else None
+        task = asyncio.current_task()
+        hung_up = finished = False
+        if watcher is not None and task is not None and _interruptible(self._stream):
+
+            def interrupt(fut: asyncio.Future[None]) -> None:
+                # NOTE: an idle async generator (SSE waiting for its next event) would
+                # otherwise outlive its client forever: cancel the wait, close it below.
+                nonlocal hung_up
+                if not finished and not fut.cancelled() and fut.exception() is None:
+                    hung_up = True
+                    task.cancel()
+
+            watcher.add_done_callback(interrupt)
         try:
             async for chunk in chunks:
                 if isinstance(chunk, str):
@@ -320,7 +335,13 @@ class Response(Generic[T]):
                     return
                 await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
             await send({"type": "http.response.body", "body": b""})
+        except asyncio.CancelledError:
+            # Our own cancellation (the client left) ends the response quietly; any other
+            # cancellation request still pending propagates.
+            if not hung_up or task is None or task.uncancel() > 0:
+                raise
         finally:
+            finished = True
             if watcher is not None:
                 watcher.cancel()
             await _close_iterator(chunks)
@@ -355,6 +376,16 @@ class _PendingHtml:
         for name, args in self._ops:
             getattr(res, name)(*args)
         return res
+
+
+def _interruptible(source: Any) -> bool:
+    """A handler's async iterable may wait indefinitely; our file readers never do.
+
+    Those run reads in the thread pool, where a cancellation would close the file
+    under a running read, so they keep the between-chunks disconnect check only.
+    """
+    code = getattr(source, "ag_code", None)
+    return hasattr(source, "__aiter__") and code is not _file_chunks.__code__ and code is not _filelike_chunks.__code__
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -250,7 +250,6 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
         return
     req.endpoint = endpoint
     req.route_parameters = params
-    req.route_handler = endpoint.handler
     try:
         for guard in endpoint.guards:
             await guard(req)
