@@ -244,6 +244,20 @@ class Hostile(Controller):
 
         return req.response.stream(chunks())
 
+    @get("/idle-stream")
+    async def idle_stream(self, req: Request) -> Response:
+        """A server-sent-events style stream that waits (here: forever) for its next event."""
+
+        async def events() -> AsyncIterator[bytes]:
+            try:
+                yield b"data: hello\n\n"
+                await asyncio.Event().wait()
+                yield b"never"
+            finally:
+                STREAM_STATE["idle_finally"] = True
+
+        return req.response.stream(events())
+
     @get("/stream-sync")
     async def stream_sync(self, req: Request) -> Response:
         def chunks() -> Iterator[bytes]:
@@ -718,6 +732,37 @@ async def test_11_disconnect_mid_sync_stream_closes_generator(hostile_app: Pater
     assert r.body_messages < 99_000
 
 
+async def test_11_disconnect_while_stream_idles_closes_it(hostile_app: Patera) -> None:
+    STREAM_STATE.clear()
+    r = await call(hostile_app, "GET", "/h/idle-stream", disconnect_after_sends=2)
+    assert r.status == 200 and r.body == b"data: hello\n\n"
+    assert STREAM_STATE.get("idle_finally") is True, "an idle stream outlived its client"
+
+
+async def test_11_outside_cancellation_of_a_stream_still_propagates(hostile_app: Patera) -> None:
+    STREAM_STATE.clear()
+    started = asyncio.Event()
+    never = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if not started.is_set():
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message.get("body"):
+            started.set()
+
+    task = asyncio.create_task(hostile_app(scope_for("GET", "/h/idle-stream"), receive, send))
+    await asyncio.wait_for(started.wait(), HANG_GUARD)
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, HANG_GUARD)
+    assert STREAM_STATE.get("idle_finally") is True
+
+
 async def test_11_disconnect_under_hypercorn(
     hostile_app: Patera, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -757,6 +802,17 @@ async def test_11_disconnect_under_hypercorn(
                 await asyncio.sleep(0.025)
             assert STREAM_STATE.get("finally") is True
             await wait_closed(created, tmp_path)
+            # an idle event stream: the client leaves while the generator waits
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /h/idle-stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await writer.drain()
+            await asyncio.wait_for(reader.readuntil(b"hello\n\n"), HANG_GUARD)
+            writer.close()
+            for _ in range(400):
+                if STREAM_STATE.get("idle_finally"):
+                    break
+                await asyncio.sleep(0.025)
+            assert STREAM_STATE.get("idle_finally") is True, "an idle stream outlived its client"
         answer = await raw_http(port, b"GET /h/query?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 200")
 
