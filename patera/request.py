@@ -248,14 +248,9 @@ class Request:
 
     # ------------------------------------------------------------------ body
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """Yield body chunks as they arrive, enforcing ``MAX_CONTENT_LENGTH`` and Content-Length."""
+    def _start_reading(self) -> _BodyReader:
         if self.scope["type"] != "http":
             raise RuntimeError("WebSocket connections have no request body")
-        if self._body is not None:
-            if self._body:
-                yield self._body
-            return
         if self._streamed:
             raise RuntimeError("request body was consumed by the form parser")
         self._streamed = True
@@ -263,32 +258,25 @@ class Request:
         limit = self.limits.max_content_length
         if declared is not None and limit is not None and declared > limit:
             raise RequestEntityTooLarge("Request body too large")
-        received = 0
-        receive = self._receive
-        while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "http.request":
-                chunk = message.get("body", b"")
-                if chunk:
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise RequestEntityTooLarge("Request body too large")
-                    if declared is not None and received > declared:
-                        raise BadRequest("Request body is longer than its Content-Length")
-                    yield chunk
-                if not message.get("more_body", False):
-                    break
-            elif kind == "http.disconnect":
-                raise ClientDisconnected("client disconnected while sending the body")
-        if declared is not None and received != declared:
-            raise BadRequest("Request body is shorter than its Content-Length")
+        return _BodyReader(self._receive, declared, limit)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield body chunks as they arrive, enforcing ``MAX_CONTENT_LENGTH`` and Content-Length."""
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        reader = self._start_reading()
+        while (chunk := await reader.next()) is not None:
+            yield chunk
 
     async def body(self) -> bytes:
         if self._body is None:
-            if self._streamed:
-                raise RuntimeError("request body was consumed by the form parser")
-            parts = [chunk async for chunk in self.stream()]
+            # PERF: a plain loop; an async generator costs several µs per request.
+            reader = self._start_reading()
+            parts = []
+            while (chunk := await reader.next()) is not None:
+                parts.append(chunk)
             self._body = parts[0] if len(parts) == 1 else b"".join(parts)
         return self._body
 
@@ -448,3 +436,38 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.method} {self.path}>"
+
+
+class _BodyReader:
+    """Pulls ``http.request`` messages one chunk at a time and enforces the body limits."""
+
+    __slots__ = ("_receive", "_declared", "_limit", "_received", "_done")
+
+    def __init__(self, receive: Receive, declared: int | None, limit: int | None) -> None:
+        self._receive = receive
+        self._declared = declared
+        self._limit = limit
+        self._received = 0
+        self._done = False
+
+    async def next(self) -> bytes | None:
+        """The next non-empty chunk, or None at the end of the body."""
+        while not self._done:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                if not message.get("more_body", False):
+                    self._done = True
+                if chunk:
+                    self._received += len(chunk)
+                    if self._limit is not None and self._received > self._limit:
+                        raise RequestEntityTooLarge("Request body too large")
+                    if self._declared is not None and self._received > self._declared:
+                        raise BadRequest("Request body is longer than its Content-Length")
+                    return chunk  # type: ignore[no-any-return]
+            elif kind == "http.disconnect":
+                raise ClientDisconnected("client disconnected while sending the body")
+        if self._declared is not None and self._received != self._declared:
+            raise BadRequest("Request body is shorter than its Content-Length")
+        return None
