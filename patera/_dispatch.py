@@ -168,7 +168,9 @@ class Endpoint:
             raise UnexpectedDecorator(f"{name}: @consumes({self.consumes.value!r}) cannot inject {self.body_model.__name__}")
         if self.consumes is None:
             self.body_param = self.body_model = None
-        self.list_fields = _list_fields(self.body_model) if self.body_model is not None else frozenset()
+        # Only form bodies need it: a name sent once must still fill a list field.
+        is_form = self.body_model is not None and self.consumes in _FORM_CONSUMERS
+        self.list_fields = _list_fields(self.body_model) if is_form else frozenset()
 
         produces = spec.produces
         self.produces_type: str | None = None
