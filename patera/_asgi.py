@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from loguru import logger
 
@@ -29,6 +30,8 @@ __all__ = ("ASGIHandler",)
 
 Layer = Callable[["Request"], Awaitable[Response[Any]]]
 _CONTROL = {i: f"\\x{i:02x}" for i in [*range(32), 127]}
+# Printable ASCII that may stand in a query as received (existing %XX escapes stay).
+_QUERY_SAFE = "!#$%&'()*+,/:;=?@[]^`{|}\\\"<>"
 
 
 def _printable(text: str) -> str:
@@ -72,7 +75,9 @@ class ASGIHandler:
         error = req.route_error
         if isinstance(error, RequestRedirect):
             query = req.scope.get("query_string", b"")
-            location = error.location + ("?" + query.decode("latin-1") if query else "")
+            # NOTE: kept byte for byte except what a Location may not carry (CTLs, space,
+            # non-ASCII): escaped, so a raw control byte is never a 500 or a header split.
+            location = error.location + ("?" + quote(query, safe=_QUERY_SAFE) if query else "")
             return req.response.redirect(location, 308)
         if isinstance(error, MethodNotAllowed) and req.method == "OPTIONS":
             res = req.response.status(200)
