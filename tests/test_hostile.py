@@ -1061,6 +1061,25 @@ async def test_17_strict_branch_redirect_stays_local(target: str) -> None:
     assert_local_location(r)
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (b"a=\r\nSet-Cookie:%20x=1", b"/evil.com/?a=%0D%0ASet-Cookie:%20x=1"),
+        (b"a=\x00", b"/evil.com/?a=%00"),
+        (b"a=\xff\xfe", b"/evil.com/?a=%FF%FE"),
+        (b"a= b", b"/evil.com/?a=%20b"),
+        (bytes(range(33, 127)), b"/evil.com/?" + bytes(range(33, 127))),  # printable ASCII kept as sent
+    ],
+    ids=["crlf", "nul", "non-ascii", "space", "printable"],
+)
+async def test_17_redirect_query_cannot_split_headers(query: bytes, expected: bytes) -> None:
+    """Real servers refuse such targets; a hand-made scope still gets a 308, not a 500."""
+    a = build_app(Slashes, STRICT_SLASHES=True)
+    r = await call(a, "GET", "/evil.com", query=query)
+    assert r.status == 308, r.body
+    assert r.header(b"location") == expected
+
+
 # ---------------------------------------------------------------------- 18. CORS
 
 
@@ -1183,6 +1202,13 @@ async def test_20_duplicates_under_hypercorn(hostile_app: Patera) -> None:
             lines += name + b": " + a + b"\r\n" + name + b": " + b + b"\r\nConnection: close\r\n\r\n{}"
             answer = await raw_http(port, lines)
             assert answer.startswith(b"HTTP/1.1 400"), (name, answer[:200])
+
+
+async def test_20_hundred_thousand_headers_linear(hostile_app: Patera) -> None:
+    r = await call(hostile_app, "POST", "/h/raw", [(b"x-%d" % i, b"v") for i in range(100_000)], b"x")
+    assert r.status == 200 and r.body == b'{"size":1}'
+    r = await call(hostile_app, "GET", "/h/cookies", [(b"cookie", b"a=" + b"b" * 10_000_000)])
+    assert r.status == 200 and len(r.body) == 10_000_008
 
 
 async def test_20_repeated_ordinary_headers_still_fine(hostile_app: Patera) -> None:
