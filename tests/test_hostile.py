@@ -347,6 +347,38 @@ async def test_2_one_gigabyte_field_413_early(hostile_app: Patera) -> None:
     assert peak < 64 * MiB
 
 
+async def test_2_gigabyte_field_under_hypercorn_answered_while_uploading(hostile_app: Patera) -> None:
+    """Through a real server the 413 reaches a client that is still sending its gigabyte."""
+    async with hypercorn_server(hostile_app) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="big"\r\n\r\n'
+        writer.write(
+            b"POST /h/form HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + MULTIPART
+            + b"\r\nContent-Length: %d\r\n\r\n" % (1 << 30) + head
+        )
+        sent = 0
+
+        async def upload() -> None:
+            nonlocal sent
+            chunk = b"A" * 65536
+            with contextlib.suppress(ConnectionError, OSError):
+                while sent < 1 << 30:
+                    writer.write(chunk)
+                    await writer.drain()
+                    sent += len(chunk)
+
+        pump = asyncio.create_task(upload())
+        try:
+            head_block = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HANG_GUARD)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            writer.close()
+        assert head_block.startswith(b"HTTP/1.1 413"), head_block
+        assert sent < 64 * MiB
+
+
 # ---------------------------------------------------------------------- 3. urlencoded / query volume
 
 
@@ -997,6 +1029,16 @@ async def test_15_ten_thousand_cookies(hostile_app: Patera) -> None:
     # many repeated Cookie header lines are joined, first occurrence wins
     r = await call(hostile_app, "GET", "/h/cookies", [(b"cookie", b"x=%d" % i) for i in range(5_000)])
     assert r.status == 200 and r.body == b'{"x":"0"}'
+
+
+async def test_15_cookie_flood_capped_by_the_server(hostile_app: Patera) -> None:
+    """The cap on a Cookie header is the server's header-size limit (hypercorn: 431)."""
+    value = b"; ".join(b"c%d=%d" % (i, i) for i in range(10_000))
+    async with hypercorn_server(hostile_app) as port:
+        answer = await raw_http(
+            port, b"GET /h/cookies HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " + value + b"\r\nConnection: close\r\n\r\n"
+        )
+    assert answer.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), answer[:100]
 
 
 # ---------------------------------------------------------------------- 16. header injection
