@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import codecs
+import re
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -117,26 +118,47 @@ class _Base64Decoder:
             raise _malformed("invalid base64 content") from None
 
 
-class _QuotedPrintableDecoder:
-    """Decodes quoted-printable across chunk borders (an ``=`` escape may be split)."""
+# binascii.a2b_qp's tokens, matched atomically (linear) from a token boundary. What is left
+# unmatched is "=", "=X" (X hex: the escape may complete) or "=\r" without its LF (a soft
+# break, after which a2b_qp drops everything up to and including the next LF).
+_QP_TOKENS: Final = re.compile(
+    rb"(?>[^=]+|==|=[0-9A-Fa-f]{2}|=\r[^\n]*\n|=\n|=(?=[^\r\n=0-9A-Fa-f]|[0-9A-Fa-f][^0-9A-Fa-f]))*+"
+)
 
-    __slots__ = ("_rest",)
+
+class _QuotedPrintableDecoder:
+    """Decodes quoted-printable across chunk borders exactly as ``a2b_qp`` decodes the whole.
+
+    Cutting only at token boundaries keeps malformed input (``===``, ``=`` CR junk)
+    independent of chunking too.
+    """
+
+    __slots__ = ("_rest", "_skip")
 
     def __init__(self) -> None:
         self._rest = b""
+        self._skip = False
 
     def decode(self, data: bytes) -> bytes:
+        if self._skip:  # inside a soft break: drop up to and including the LF
+            nl = data.find(b"\n")
+            if nl < 0:
+                return b""
+            data = data[nl + 1 :]
+            self._skip = False
         data = self._rest + data
-        eq = data.find(b"=", len(data) - 2)
-        if eq >= 0:  # "=", "=X" or "=\r" at the end may continue in the next chunk
-            self._rest = data[eq:]
-            data = data[:eq]
-        else:
+        m = _QP_TOKENS.match(data)
+        cut = m.end() if m else 0  # `*+` always matches, possibly empty
+        if data.startswith(b"=\r", cut):
             self._rest = b""
-        return binascii.a2b_qp(data)
+            self._skip = True
+        else:
+            self._rest = data[cut:]
+        return binascii.a2b_qp(data[:cut])
 
     def flush(self) -> bytes:
         rest, self._rest = self._rest, b""
+        self._skip = False
         return binascii.a2b_qp(rest)
 
 
