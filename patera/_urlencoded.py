@@ -95,7 +95,12 @@ def _parse_text(
             key = _unquote_plus(key, charset)
         if "+" in value or "%" in value:
             value = _unquote_plus(value, charset)
-        if max_field_size is not None and len(value) > max_field_size and len(value.encode()) > max_field_size:
+        # NOTE: surrogatepass: punycode/utf-7 can decode to lone surrogates, which strict UTF-8 refuses.
+        if (
+            max_field_size is not None
+            and len(value) > max_field_size
+            and len(value.encode("utf-8", "surrogatepass")) > max_field_size
+        ):
             raise RequestEntityTooLarge("Form field too large")
         out.append((key, value))
     return out
