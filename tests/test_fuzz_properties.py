@@ -12,6 +12,7 @@ The long run lives in ``fuzz/run.py``.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import math
 import time
 import uuid
@@ -272,6 +273,24 @@ def test_generated_bodies_round_trip_exactly_for_any_chunking(
     assert _sansio_parts(boundary, _chunked(body, sizes)) == parts
 
 
+_QP_FRAGMENTS = st.lists(st.sampled_from([b"=", b"==", b"\r", b"\n", b"=\r\n", b"=4", b"1", b"A", b"f", b"x", b" ", b"\x00"]), max_size=30)
+
+
+@FAST
+@given(_QP_FRAGMENTS, st.lists(st.integers(1, 7), min_size=1, max_size=4))
+@example([b"a", b"=", b"\r", b"\x00", b"\n", b"c"], [2])  # fuzz finding: "=" CR junk LF split across chunks
+@example([b"=", b"=", b"=", b"4", b"1"], [2])
+def test_quoted_printable_content_is_independent_of_chunking(fragments: list[bytes], sizes: list[int]) -> None:
+    content = b"".join(fragments)
+    body = (
+        b"--xYz\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        + content + b"\r\n--xYz--\r\n"
+    )
+    whole = _sansio_parts(b"xYz", iter((body,)))
+    assert whole == [("q", None, binascii.a2b_qp(content))]
+    assert _sansio_parts(b"xYz", _chunked(body, sizes)) == whole
+
+
 async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     for chunk in chunks:
         yield chunk
@@ -333,6 +352,7 @@ def test_async_driver_raises_only_400_or_413(fragments: list[bytes], charset: st
 @example(b"a=b", "idna", None, None)
 @example(b"\xb9a=b", "punycode", None, None)
 @example(b"a=b", "utf-8\x00", None, None)
+@example(b"a=%dzf-e91u", "punycode", None, 1)  # decodes to a lone surrogate: the size check must not raise
 def test_urlencoded_raises_only_413(data: bytes, charset: str, max_fields: int | None, max_size: int | None) -> None:
     for form in (data, data.decode("latin-1")):
         try:
