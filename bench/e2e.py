@@ -193,9 +193,9 @@ def parse_wrk(output: str) -> WrkResult:
         result.non_2xx = int(match.group(1))
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
         result.socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, match.groups())))
-    if match := re.search(r"^\s+50%\s+(\S+)", output, re.M):
+    if match := re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE):
         result.latency_p50_ms = _ms(match.group(1))
-    if match := re.search(r"^\s+99%\s+(\S+)", output, re.M):
+    if match := re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE):
         result.latency_p99_ms = _ms(match.group(1))
     return result
 

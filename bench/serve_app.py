@@ -40,10 +40,9 @@ def _example_app() -> Any:
     soak exercises the multipart parser and the spooled upload files (closed by patera
     after the response) against the real example application.
     """
+    from examples.api.app import Application
     from patera import Request, Response
     from patera.controller import Controller, path, post
-
-    from examples.api.app import Application
 
     @path("/soak")
     class SoakUpload(Controller):

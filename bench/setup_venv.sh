@@ -33,3 +33,4 @@ for name in ("patera", "pydantic", "starlette", "fastapi", "litestar", "python-m
         print(f"  {name:18} (missing)")
 PY
 echo "bench venv ready: $venv/bin/python bench/run.py"
+command -v wrk >/dev/null || echo "e2e.py and soak.py need wrk: apt-get install wrk"
