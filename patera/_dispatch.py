@@ -200,16 +200,15 @@ class Endpoint:
 
     async def _read_body(self, req: Any) -> Any:
         consumes = self.consumes
-        if consumes in _JSON_CONSUMERS:
-            data = await req.json_strict()
-        elif consumes is MediaType.MULTIPART_FORM_DATA:
-            data = await req.form_and_files()
-        else:
-            data = await req.form()
         model = self.body_model
         assert model is not None
-        if self.list_fields and isinstance(data, dict):
-            data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
+        if consumes in _JSON_CONSUMERS:
+            data = await req.json_strict()
+        else:
+            data = await (req.form_and_files() if consumes is MediaType.MULTIPART_FORM_DATA else req.form())
+            # Form values are single strings: wrap those of list fields. JSON keeps its own types.
+            if self.list_fields and isinstance(data, dict):
+                data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
         try:
             return model.model_validate(data)
         except Exception as exc:

@@ -172,7 +172,8 @@ class BaseConfig(BaseModel, metaclass=_ConfigMeta):
     """
 
     # hide_input_in_errors: env values (SECRET_KEY, DSNs) must not end up in logged errors.
-    model_config = ConfigDict(extra="allow", validate_default=True, hide_input_in_errors=True)
+    # PERF: the schema is built when first needed; apps only ever validate subclasses.
+    model_config = ConfigDict(extra="allow", validate_default=True, hide_input_in_errors=True, defer_build=True)
 
     # Loader settings: lower-case ClassVars, so they are never configuration keys.
     env_prefix: ClassVar[str] = ""

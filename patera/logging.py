@@ -147,7 +147,7 @@ def _compile_filter(spec: FilterType) -> Callable[[dict[str, Any]], bool] | None
 class LoggerConfig(BaseModel):
     """Options of one sink (SPEC §13.2); unknown keys are kept for custom getters."""
 
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
 
     SINK: Any = OutputSink.STDERR
     LEVEL: LogLevel | str | int = LogLevel.TRACE

@@ -109,7 +109,13 @@ class UploadedFile:
     # ------------------------------------------------------------------ file-like API
 
     def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
+        f = self._file
+        if (size is None or size < 0) and isinstance(f, BytesIO) and f.tell() == 0:
+            # PERF: BytesIO.getvalue() hands out its buffer; read() would allocate and fill a
+            # second one of the same size (for a 256 KiB upload, most of the request's cost).
+            f.seek(0, os.SEEK_END)
+            return f.getvalue()
+        return f.read(size)
 
     def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
         return self._file.seek(pos, whence)
@@ -147,7 +153,9 @@ class UploadedFile:
         self._file.close()
 
     async def aread(self, size: int = -1) -> bytes:
-        """:meth:`read` in the thread pool (a spooled file is disk I/O)."""
+        """:meth:`read`; in the thread pool only when the content is spooled to disk."""
+        if isinstance(self._file, BytesIO):
+            return self.read(size)  # PERF: memory only; a thread hop costs far more
         return await asyncio.to_thread(self._file.read, size)
 
     async def asave(self, dst: str | os.PathLike[str] | IO[bytes]) -> None:
