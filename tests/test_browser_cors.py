@@ -16,14 +16,13 @@ import json
 import os
 import re
 import signal
-import socket
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ._servers import hypercorn_server
 from patera import Patera, Request, Response
 from patera.controller import Controller, cors, delete, get, no_cors, path, post, put
 from patera.exceptions import abort
@@ -139,46 +138,6 @@ class Page(Controller):
         return req.response.json({"origin": req.headers.get("origin")})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def served(application: Patera, port: int) -> AsyncIterator[None]:
-    """``application`` under hypercorn on ``127.0.0.1:port`` until the block ends."""
-    hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    task = asyncio.create_task(hypercorn_asyncio.serve(application, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + STARTUP_TIMEOUT
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if task.done() or loop.time() > deadline:
-                task.result()
-                raise RuntimeError("hypercorn did not start") from None
-            await asyncio.sleep(0.02)
-        else:
-            writer.close()
-            await writer.wait_closed()
-            break
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, STARTUP_TIMEOUT)
-
-
 async def dump_dom(url: str, profile: Path) -> str:
     """Load ``url`` in headless Chromium and return the DOM once the page went idle."""
     args = [
@@ -239,12 +198,12 @@ def browser_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     CALLS.clear()
 
     async def run() -> dict[str, Any]:
-        port_a, port_b = free_port(), free_port()
-        page_origin = f"http://127.0.0.1:{port_a}"
         # The page's own app allows nobody cross-origin: its same-origin POST must pass anyway.
         page_app = build_app(Page, CORS_ALLOW_ORIGINS=["https://nobody.example"], DEBUG=False)
-        async with served(page_app, port_a), served(api_app(page_origin), port_b):
-            dom = await dump_dom(f"{page_origin}/?api=http://127.0.0.1:{port_b}", profile)
+        async with hypercorn_server(page_app) as port_a:
+            page_origin = f"http://127.0.0.1:{port_a}"
+            async with hypercorn_server(api_app(page_origin)) as port_b:
+                dom = await dump_dom(f"{page_origin}/?api=http://127.0.0.1:{port_b}", profile)
         results = read_results(dom)
         results["__page_origin__"] = page_origin
         results["__calls__"] = dict(CALLS)

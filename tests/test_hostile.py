@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import tempfile
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from ._servers import hypercorn_server
 from patera import BaseConfig, MediaType, Patera, Request, Response, app
 from patera.controller import Controller, consumes, get, path, post
 
@@ -1268,37 +1268,6 @@ async def test_20_repeated_ordinary_headers_still_fine(hostile_app: Patera) -> N
 
 
 # ---------------------------------------------------------------------- real server helpers
-
-
-@contextlib.asynccontextmanager
-async def hypercorn_server(asgi: Any) -> AsyncIterator[int]:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = Config()
-        config.bind = [f"fd://{os.dup(sock.fileno())}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(asgi, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    try:
-        for _ in range(200):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.025)
-        else:
-            pytest.fail("hypercorn did not start")
-        yield port
-    finally:
-        stop.set()
-        await asyncio.wait_for(server, HANG_GUARD)
 
 
 async def raw_http(port: int, request: bytes) -> bytes:

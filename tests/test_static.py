@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ._servers import hypercorn_server
 from patera import BaseConfig, Patera, app, app_path
 from patera._cookies import http_date
 from patera.controller import Controller, get, path
@@ -542,31 +542,9 @@ def test_parse_range_empty_file() -> None:
 
 
 async def test_under_hypercorn(hostile_app: Patera) -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    a = hostile_app
-    # A socket bound to a free loopback port and handed over by descriptor: no port race.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = Config()
-        config.bind = [f"fd://{os.dup(sock.fileno())}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(a, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    try:
+    async with hypercorn_server(hostile_app) as port:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
-            for _ in range(100):
-                try:
-                    r = await http.get("/static/hello.txt")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.05)
-            else:
-                pytest.fail("hypercorn did not start")
+            r = await http.get("/static/hello.txt")
             assert r.status_code == 200
             assert r.content == HELLO
             assert r.headers["content-length"] == str(SIZE)
@@ -589,6 +567,3 @@ async def test_under_hypercorn(hostile_app: Patera) -> None:
             writer.close()
             assert answer.startswith(b"HTTP/1.1 404"), answer[:80]
             assert b"secret" not in answer.partition(b"\r\n\r\n")[2]
-    finally:
-        stop.set()
-        await asyncio.wait_for(server, 10)

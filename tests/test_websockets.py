@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket as socketlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from ._servers import hypercorn_server
 from patera import BaseConfig, Patera, Request, Response, app
 from patera.controller import Controller, development, get, path, socket
 from patera.controller.decorators import endpoint_spec
@@ -484,44 +484,11 @@ async def test_accept_header_injection_refused() -> None:
 # ---------------------------------------------------------------------- end to end (hypercorn + websockets)
 
 
-def free_port() -> int:
-    with socketlib.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def served(application: Patera) -> AsyncIterator[str]:
     """Run ``application`` under a real hypercorn server on loopback; yields ``ws://host:port``."""
-    hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
-    from hypercorn.config import Config
-
-    port = free_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    task = asyncio.create_task(hypercorn_asyncio.serve(application, config, shutdown_trigger=stop.wait))
-    deadline = asyncio.get_running_loop().time() + TIMEOUT
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if task.done() or asyncio.get_running_loop().time() > deadline:
-                task.result()
-                raise RuntimeError("hypercorn did not start") from None
-            await asyncio.sleep(0.02)
-        else:
-            writer.close()
-            await writer.wait_closed()
-            break
-    try:
+    async with hypercorn_server(application) as port:
         yield f"ws://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, TIMEOUT)
 
 
 async def test_end_to_end_echo_and_1011_under_hypercorn() -> None:
