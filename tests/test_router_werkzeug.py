@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-import string
 import uuid
 from decimal import Decimal
 from typing import Any
