@@ -48,6 +48,7 @@ LUA = os.path.join(HERE, "soak.lua")
 ENV = {"ACCESS_LOG": "false", "DEBUG": "false", "FORM_SPOOL_MAX_SIZE": "32768"}
 FD_SLACK = 8
 _LOG_PROBLEM = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # loguru colours its level names
 
 
 def _status_value(pid: int, key: str) -> int:
@@ -170,7 +171,8 @@ def _describe(label: str, run: Run) -> None:
 def _log_problems(server: Server) -> list[str]:
     try:
         with open(server.log_path, encoding="utf-8", errors="replace") as f:
-            return [line.rstrip() for line in f if _LOG_PROBLEM.search(line)]
+            lines = (_ANSI.sub("", line).rstrip() for line in f)
+            return [line for line in lines if _LOG_PROBLEM.search(line)]
     except OSError:
         return []
 
