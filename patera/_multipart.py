@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
-from ._http import parse_options_header
+from ._http import parse_options_header, scrub_surrogates
 from ._limits import BodyLimits
 from .exceptions import BadRequest, RequestEntityTooLarge
 from .uploads import UploadedFile
@@ -559,7 +559,7 @@ class MultipartParser:
 
 def _decode_field(raw: bytes, charset: str) -> str:
     try:
-        return raw.decode(charset)
+        return scrub_surrogates(raw.decode(charset))
     except UnicodeDecodeError:
         return raw.decode("latin-1")
     except (LookupError, ValueError):  # an unusable codec (UnicodeError of punycode/undefined, NUL in the name)

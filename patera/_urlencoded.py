@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 from urllib.parse import unquote_plus, unquote_to_bytes
 
+from ._http import scrub_surrogates
 from .exceptions import RequestEntityTooLarge
 
 __all__ = ("parse_urlencoded", "to_multidict")
@@ -16,7 +17,7 @@ V = TypeVar("V")
 
 def _decode(raw: bytes, charset: str) -> str:
     try:
-        return raw.decode(charset, "replace")
+        return scrub_surrogates(raw.decode(charset, "replace"))
     except (LookupError, ValueError):
         # NOTE: a client-named codec may be unusable here: idna/undefined refuse "replace",
         # punycode raises on some input, base64 & co. are not text codecs.
@@ -25,7 +26,7 @@ def _decode(raw: bytes, charset: str) -> str:
 
 def _unquote_plus(text: str, charset: str) -> str:
     try:
-        return unquote_plus(text, charset, "replace")
+        return scrub_surrogates(unquote_plus(text, charset, "replace"))
     except (LookupError, ValueError):  # see _decode()
         return unquote_plus(text, "utf-8", "replace")
 

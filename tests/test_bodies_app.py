@@ -250,3 +250,27 @@ async def test_body_after_streamed_form_is_refused() -> None:
         assert r.text == "request body was consumed by the form parser"
         r = await client.post("/b/form-then-body", data={"a": "1"})
         assert r.text == "body available"
+
+
+@path("/echo")
+class Echo(Controller):
+    @post("/form")
+    async def form(self, req: Request) -> Response:
+        return req.response.json(await req.form())
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded; charset=utf-7", b"a=%2B2AA-"),
+        ("application/x-www-form-urlencoded; charset=unicode_escape", b"a=%5Cud800"),
+        ("multipart/form-data; boundary=b",
+         b'--b\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+2AA-\r\n--b--\r\n'),
+    ],
+    ids=["urlencoded-utf7", "urlencoded-unicode-escape", "multipart-utf7"],
+)
+async def test_client_codecs_never_yield_unencodable_text(content_type: str, body: bytes) -> None:
+    async with PateraTestClient(build_app(Echo, DEBUG=False)) as client:
+        r = await client.post("/echo/form", content=body, headers={"content-type": content_type})
+        assert r.status_code == 200
+        r.json()["a"].encode("utf-8")
