@@ -29,7 +29,8 @@ import python_multipart  # noqa: E402
 from python_multipart.multipart import FormParser  # noqa: E402
 
 from patera._limits import BodyLimits  # noqa: E402
-from patera._multipart import MultipartParser, parse_multipart  # noqa: E402
+from patera._multipart import MultipartParser  # noqa: E402
+from patera._multipart_stream import parse_multipart  # noqa: E402
 
 BOUNDARY = b"----patera-bench-boundary-7d91b03a20128"
 CHUNK = 64 * 1024

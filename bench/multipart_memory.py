@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from patera._limits import BodyLimits  # noqa: E402
-from patera._multipart import parse_multipart  # noqa: E402
+from patera._multipart_stream import parse_multipart  # noqa: E402
 
 BOUNDARY = b"----patera-memory-bench-1b00618e787f"
 CHUNK = 64 * 1024

@@ -18,7 +18,8 @@ from urllib.parse import quote, unquote, urlencode
 from patera._cookies import dump_set_cookie, parse_cookie_header
 from patera._http import parse_options_header
 from patera._limits import BodyLimits
-from patera._multipart import PART_END, MultipartParser, Part, parse_multipart
+from patera._multipart import PART_END, MultipartParser, Part
+from patera._multipart_stream import parse_multipart
 from patera._router import RequestRedirect, Router
 from patera._urlencoded import parse_urlencoded
 from patera.exceptions import BadRequest, DuplicateRoutePath, MethodNotAllowed, NotFound, RequestEntityTooLarge

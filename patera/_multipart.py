@@ -3,27 +3,21 @@
 :class:`MultipartParser` is sans-I/O: ``feed(bytes)`` returns events (a
 :class:`Part` when a part's headers are complete, ``bytes`` of its decoded
 content, :data:`PART_END`), ``close()`` checks the final delimiter was seen.
-Limits raise while streaming. :func:`parse_multipart` drives it from an async
-chunk iterator and spools large files to disk off the event loop.
+Limits raise while streaming. ``_multipart_stream.parse_multipart`` drives it from the
+request body and spools large files to disk off the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import binascii
-import codecs
 import re
-from collections import deque
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
-from ._http import parse_options_header, scrub_surrogates
+from ._http import parse_options_header
 from ._limits import BodyLimits
 from .exceptions import BadRequest, RequestEntityTooLarge
-from .uploads import UploadedFile
 
-__all__ = ("MultipartParser", "Part", "PartEnd", "PART_END", "Event", "parse_multipart", "boundary_from_content_type")
+__all__ = ("MultipartParser", "Part", "PartEnd", "PART_END", "Event", "boundary_from_content_type")
 
 # RFC 9110 tchar: the only bytes allowed in a header name.
 _TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -32,9 +26,6 @@ _PASSTHROUGH_CTE: Final = frozenset(("", "7bit", "8bit", "binary"))
 # Transport padding allowed between a boundary and its line break. Capped so the
 # look-ahead needed to classify a candidate delimiter is bounded.
 _MAX_PADDING: Final = 64
-# Spooled file data is handed to a worker thread in batches of at least this size.
-_WRITE_BATCH: Final = 4 << 20
-_MAX_IN_FLIGHT: Final = 2
 
 # Validated header names -> lower-cased key; shared by all parsers, bounded.
 _HEADER_NAMES: dict[bytes, str] = {
@@ -552,159 +543,3 @@ class MultipartParser:
             self._header_size = 0
             self._scan = 0
             return end, True
-
-
-# ---------------------------------------------------------------------- async driver
-
-
-def _decode_field(raw: bytes, charset: str) -> str:
-    try:
-        return scrub_surrogates(raw.decode(charset))
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-    except (LookupError, ValueError):  # an unusable codec (UnicodeError of punycode/undefined, NUL in the name)
-        pass
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _close_all(uploads: list[UploadedFile]) -> None:
-    for upload in uploads:
-        try:
-            upload.close()
-        except Exception:  # pragma: no cover - cleanup must not mask the original error
-            pass
-
-
-def _consume_result(fut: asyncio.Future[None]) -> None:
-    if not fut.cancelled():
-        fut.exception()
-
-
-async def parse_multipart(
-    chunks: AsyncIterator[bytes], content_type: str, limits: BodyLimits
-) -> tuple[list[tuple[str, str]], list[tuple[str, UploadedFile]]]:
-    """Parse a ``multipart/form-data`` body into ``(fields, files)`` in arrival order.
-
-    Files above ``limits.form_spool_max_size`` are spooled to temporary files; those
-    writes run in a private worker thread in batches of 4 MiB (at most two queued
-    while parsing continues), so the event loop never waits on the disk.
-    On any error, including the chunk iterator raising (``ClientDisconnected``),
-    every file created so far is closed (deleting its temp file) and the error re-raised.
-
-    Raises:
-        BadRequest: missing/invalid boundary or a malformed (including truncated) body.
-        RequestEntityTooLarge: a body or form limit was crossed.
-    """
-    parser = MultipartParser(boundary_from_content_type(content_type), limits)
-    loop = asyncio.get_running_loop()
-    spool_max = limits.form_spool_max_size
-    max_length = limits.max_content_length
-    raw_fields: list[tuple[str, bytes, str | None]] = []
-    files: list[tuple[str, UploadedFile]] = []
-    part: Part | None = None
-    field_data: list[bytes] = []
-    upload: UploadedFile | None = None
-    pending: list[bytes] = []
-    pending_size = 0
-    written = 0  # bytes of `upload` written or handed to the writer
-    spooling = False  # `upload` has (or will have) a temp file: writes go to the thread
-    # Batches queued on the private writer thread, oldest first (one worker: FIFO order).
-    in_flight: deque[asyncio.Future[None]] = deque()
-    received = 0
-
-    executor: ThreadPoolExecutor | None = None
-
-    async def write(target: UploadedFile, batch: list[bytes], finish: bool) -> None:
-        nonlocal executor
-        while len(in_flight) >= _MAX_IN_FLIGHT:  # bounded memory; the disk sets the pace
-            await in_flight.popleft()
-        if executor is None:
-            # PERF: one private worker per spooling parse. The shared default pool hands
-            # consecutive batches to different threads (cold caches, more CPU) because
-            # the next batch is submitted before the previous worker reports idle.
-            executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
-        # PERF: queue without waiting for the previous batch, so the worker goes
-        # straight on to the next one instead of sleeping between round trips.
-        in_flight.append(loop.run_in_executor(executor, target._append, batch, finish))
-
-    try:
-        async for chunk in chunks:
-            if max_length is not None:
-                received += len(chunk)
-                if received > max_length:
-                    raise RequestEntityTooLarge("Request body too large")
-            for event in parser.feed(chunk):
-                if type(event) is bytes:
-                    if upload is None:
-                        field_data.append(event)
-                    else:
-                        pending.append(event)
-                        pending_size += len(event)
-                elif event is PART_END:
-                    if upload is None:
-                        assert part is not None
-                        raw_fields.append((part.name, b"".join(field_data), part.charset))
-                        field_data = []
-                    elif spooling or written + pending_size > spool_max:
-                        spooling = True
-                        await write(upload, pending, True)
-                        pending, pending_size = [], 0
-                    else:
-                        upload._append(pending, True)  # in memory: no I/O to offload
-                        pending, pending_size = [], 0
-                    part = upload = None
-                else:
-                    assert isinstance(event, Part)
-                    part = event
-                    if event.filename is not None:
-                        upload = UploadedFile(
-                            None, event.filename, event.content_type, event.headers, spool_max_size=spool_max
-                        )
-                        files.append((event.name, upload))
-                        written, spooling = 0, False
-            if upload is not None and pending:
-                if not spooling and written + pending_size <= spool_max:
-                    upload._append(pending)
-                    written += pending_size
-                    pending, pending_size = [], 0
-                elif pending_size >= _WRITE_BATCH:
-                    spooling = True
-                    await write(upload, pending, False)
-                    written += pending_size
-                    pending, pending_size = [], 0
-            if parser.complete:
-                break
-        parser.close()
-        while in_flight:
-            await in_flight.popleft()
-    except BaseException:
-        uploads = [f for _, f in files]
-        for fut in in_flight:
-            fut.add_done_callback(_consume_result)
-        if executor is not None and in_flight:
-            # NOTE: never close a file under a running writev (its fd number could be
-            # reused); the single FIFO worker closes them right after the queued writes,
-            # independent of the event loop's lifetime.
-            executor.submit(_close_all, uploads)
-        else:
-            _close_all(uploads)
-        raise
-    finally:
-        if executor is not None:
-            executor.shutdown(wait=False)  # the thread exits once its last batch is done
-
-    charset = "utf-8"
-    for name, raw, _cs in raw_fields:
-        if name == "_charset_":
-            candidate = raw.decode("latin-1").strip()
-            try:
-                codecs.lookup(candidate)
-                charset = candidate
-            except (LookupError, ValueError):  # ValueError: a NUL in the name
-                pass
-            break
-    fields = [(name, _decode_field(raw, cs or charset)) for name, raw, cs in raw_fields]
-    return fields, files

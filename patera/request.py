@@ -321,7 +321,7 @@ class Request:
             )
             self._form, self._files = to_multidict(pairs), {}
         elif base == "multipart/form-data":
-            from ._multipart import parse_multipart
+            from ._multipart_stream import parse_multipart
             from ._urlencoded import to_multidict
 
             fields, files = await parse_multipart(self.stream(), self.content_type or "", limits)

@@ -22,7 +22,8 @@ from urllib3 import encode_multipart_formdata
 
 from patera._http import parse_options_header
 from patera._limits import BodyLimits
-from patera._multipart import PART_END, MultipartParser, Part, parse_multipart
+from patera._multipart import PART_END, MultipartParser, Part
+from patera._multipart_stream import parse_multipart
 from patera.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from patera.uploads import UploadedFile
 
@@ -709,7 +710,7 @@ class Recording(UploadedFile):
 
 @pytest.fixture
 def recording(monkeypatch: pytest.MonkeyPatch) -> type[Recording]:
-    import patera._multipart as mod
+    import patera._multipart_stream as mod
 
     Recording.created, Recording.threads = [], []
     monkeypatch.setattr(mod, "UploadedFile", Recording)
