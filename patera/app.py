@@ -146,6 +146,8 @@ class Patera:
         self._json_spec: dict[str, Any] | None = None
         self._built = False
         self._asgi_app: ASGIApp | None = None
+        self._handler: ASGIHandler | None = None
+        self._builtins_registered = False
         self.global_cors: CorsPolicy | None = None
 
         from ._log_buffer import LogBuffer
@@ -282,7 +284,7 @@ class Patera:
             for warning in endpoint.cors_policy.warnings if endpoint.cors_policy else ():
                 if warning not in global_warnings:
                     logger.warning("{}: {}", endpoint.name, warning)
-        if self._asgi_app is None:
+        if self._handler is None:
             self._handler = ASGIHandler(self)
             outer: ASGIApp = self._handler
             for factory, options in self._asgi_middleware:
@@ -292,7 +294,7 @@ class Patera:
         self._built = True
 
     def _register_builtin_controllers(self) -> None:
-        if getattr(self, "_builtins_registered", False):
+        if self._builtins_registered:
             return
         self._builtins_registered = True
         for hook in _BUILTIN_HOOKS:
