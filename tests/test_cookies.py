@@ -123,6 +123,11 @@ def test_nameless_host_cookie_cannot_pose_as_prefixed_name() -> None:
     assert parse_cookie_header("=__Host-sid=evil; __Host-sid=real") == {"__Host-sid": "real"}
 
 
+# A hang guard, not a performance target: linear parsing takes milliseconds here, a
+# quadratic one minutes. Generous so a loaded CI machine cannot make it flaky.
+HANG_GUARD = 5.0
+
+
 def _timed(header: str) -> tuple[dict[str, str], float]:
     start = time.perf_counter()
     result = parse_cookie_header(header)
@@ -134,13 +139,13 @@ def test_backslash_run_is_linear(count: int) -> None:
     result, elapsed = _timed('a="' + "\\" * count + '"; b=1')
     assert result["a"] == "\\" * (count // 2 + count % 2)
     assert result["b"] == "1"
-    assert elapsed < 0.5
+    assert elapsed < HANG_GUARD
 
 
 def test_octal_run_is_linear() -> None:
     result, elapsed = _timed('a="' + "\\101" * 100_000 + '"')
     assert result["a"] == "A" * 100_000
-    assert elapsed < 0.5
+    assert elapsed < HANG_GUARD
 
 
 def test_ten_thousand_cookies() -> None:
@@ -148,13 +153,13 @@ def test_ten_thousand_cookies() -> None:
     result, elapsed = _timed(header)
     assert len(result) == 10_000
     assert result["c9999"] == "v9999"
-    assert elapsed < 0.5
+    assert elapsed < HANG_GUARD
 
 
 def test_many_duplicates_and_separators() -> None:
     result, elapsed = _timed("a=1; " * 50_000 + ";" * 500_000 + "=" * 500_000)
     assert result == {"a": "1"}
-    assert elapsed < 0.5
+    assert elapsed < HANG_GUARD
 
 
 # --------------------------------------------------------------------------- SPEC 6.2 serialising

@@ -520,14 +520,14 @@ def test_parse_range_is_linear_on_hostile_headers() -> None:
         assert parse_range(many, 100) is None
         assert parse_range(long_digits, 100) == UNSATISFIABLE
         assert parse_range(spaces, 100) == (0, 1)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # hang guard: linear is ms, quadratic minutes
 
 
 async def test_many_ranges_request_is_fast(client: PateraTestClient) -> None:
     header = "bytes=" + ",".join(["0-0", "1-1"] * 5_000)
     started = time.perf_counter()
     r = await client.get("/static/hello.txt", headers={"Range": header})
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # hang guard: linear is ms, quadratic minutes
     assert r.status_code == 200
     assert r.content == HELLO
 
