@@ -46,6 +46,8 @@ class ASGIHandler:
         self.app = app
         self._pipeline: Layer = self._innermost
         self._direct = True
+        self._request_class: type[Request] = app.request_class
+        self._match: Callable[[str, str], tuple[Any, dict[str, Any]]] = app.router.match
         self._access_log = bool(app.get_conf("ACCESS_LOG", True))
 
     # ------------------------------------------------------------------ composition
@@ -53,6 +55,8 @@ class ASGIHandler:
     def compose(self) -> None:
         """Build the middleware chain once; exceptions inside it become responses."""
         app = self.app
+        self._request_class = app.request_class
+        self._match = app.router.match
         render = app.errors.render
         chain: Layer = self._innermost
         if app.middleware:
@@ -107,33 +111,73 @@ class ASGIHandler:
     # ------------------------------------------------------------------ http
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # PERF: the common request (routed, no Origin, no middleware, plain handler, body
+        # not streamed) runs in this one coroutine; every rarer step is a call away.
         app = self.app
         started = time.perf_counter() if self._access_log else 0.0
-        req = app.request_class(scope, receive, app)
+        req = self._request_class(scope, receive, app)
         current_request.set(req)
         method = scope["method"]
         try:
-            endpoint, params = app.router.match(scope["path"], method)
+            endpoint, params = self._match(scope["path"], method)
         except (NotFound, RequestRedirect) as exc:
             # PERF: without its traceback (this frame, which holds req) the error is not a
             # reference cycle left to the cyclic GC on every 404.
             req.route_error = exc.with_traceback(None)
+            endpoint = None
         else:
             req.endpoint = endpoint
             req.route_parameters = params
+        origin = host = duplicate = None
+        seen: list[bytes] = []
+        for key, value in scope["headers"]:
+            if key in _SINGLE_HEADERS:
+                # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
+                # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
+                # handler reading the joined req.headers[...] disagree: refuse them all alike.
+                if key in seen:
+                    duplicate = key
+                    break
+                seen.append(key)
+                if key == b"origin":
+                    origin = value
+                elif key == b"host":
+                    host = value
         try:
             try:
-                res = await self._respond(req)
+                if duplicate is not None:
+                    res = _raw_response(app, 400, _JSON_TYPE, _SINGLE_HEADERS[duplicate])
+                elif origin is not None:
+                    res = await self._with_cors(req, origin.decode("latin-1"), host)
+                elif endpoint is not None and self._direct:
+                    try:
+                        if endpoint.plain:
+                            # PERF: no ** when there is nothing to unpack
+                            res = await (endpoint.call(req, **params) if params else endpoint.call(req))
+                            if not isinstance(res, Response):
+                                endpoint.not_a_response(res)
+                        else:
+                            res = await endpoint(req)
+                    except Exception as exc:
+                        res = await app.errors.render(req, exc)
+                else:
+                    res = await self._run(req)
             except ClientDisconnected:
                 logger.debug("client disconnected during {} {}", method, _printable(scope["path"]))
                 return
+            head = method == "HEAD"
             try:
-                await res.send_to(send, head=method == "HEAD", receive=receive)
+                if res._stream is None:
+                    start, body = res.messages(head)
+                    await send(start)
+                    await send(body)
+                else:
+                    await res.send_to(send, head=head, receive=receive)
             except ResponseValidationError as exc:
                 fallback = app.errors.unhandled(req, exc)
                 # The 500 stands in for a response the CORS layer already granted: keep the grant.
                 fallback.headers.raw.extend(h for h in res.headers.raw if h[0] in _CORS_RESPONSE_HEADERS)
-                await fallback.send_to(send, head=method == "HEAD")
+                await fallback.send_to(send, head=head)
         finally:
             if req._uploads:
                 req.close_uploads()
@@ -143,32 +187,8 @@ class ASGIHandler:
         if self._access_log:
             self._log_access(req, res.status_code, started)
 
-    async def _respond(self, req: Request) -> Response[Any]:
-        """Run the pipeline under the CORS layer (SPEC §3.3 steps 2–5)."""
-        origin = None
-        host: bytes | None = None
-        seen: list[bytes] = []
-        for key, value in req.scope["headers"]:
-            if key in _SINGLE_HEADERS:
-                # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
-                # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
-                # handler reading the joined req.headers[...] disagree: refuse them all alike.
-                if key in seen:
-                    return _raw_response(self.app, 400, _JSON_TYPE, _SINGLE_HEADERS[key])
-                seen.append(key)
-                if key == b"origin":
-                    origin = value.decode("latin-1")
-                elif key == b"host":
-                    host = value
-        if origin is not None:
-            endpoint = req.endpoint
-            policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
-            requested = req.headers.get("access-control-request-method") if req.method == "OPTIONS" else None
-            if requested is not None:
-                # A preflight is never routed to an endpoint itself: find the one it asks about.
-                policy = self._preflight_policy(req, requested, policy)
-            if policy is not None and not _same_origin(origin, req.scheme, None if host is None else host.decode("latin-1")):
-                return await self._cross_origin(req, origin, policy, requested)
+    async def _run(self, req: Request) -> Response[Any]:
+        """The middleware chain and endpoint; whatever they raise becomes a response."""
         try:
             endpoint = req.endpoint
             if endpoint is not None and self._direct:
@@ -176,6 +196,18 @@ class ASGIHandler:
             return await self._pipeline(req)
         except Exception as exc:
             return await self.app.errors.render(req, exc)
+
+    async def _with_cors(self, req: Request, origin: str, host: bytes | None) -> Response[Any]:
+        """The CORS layer (SPEC §3.3 steps 2–5) for a request that carries an Origin."""
+        endpoint = req.endpoint
+        policy = endpoint.cors_policy if endpoint is not None else self.app.global_cors
+        requested = req.headers.get("access-control-request-method") if req.method == "OPTIONS" else None
+        if requested is not None:
+            # A preflight is never routed to an endpoint itself: find the one it asks about.
+            policy = self._preflight_policy(req, requested, policy)
+        if policy is not None and not _same_origin(origin, req.scheme, None if host is None else host.decode("latin-1")):
+            return await self._cross_origin(req, origin, policy, requested)
+        return await self._run(req)
 
     async def _cross_origin(self, req: Request, origin: str, policy: Any, requested: str | None) -> Response[Any]:
         if requested is not None:
@@ -185,10 +217,7 @@ class ASGIHandler:
         if extra is None:
             status, raw, body = policy.refusal()
             return _raw_response(self.app, status, raw, body)
-        try:
-            res = await self._pipeline(req)
-        except Exception as exc:
-            res = await self.app.errors.render(req, exc)
+        res = await self._run(req)
         res_headers = res.headers
         raw = res_headers.raw
         for name, _ in raw:

@@ -121,7 +121,8 @@ class Endpoint:
         "after",
         "guards",
         "run",
-        "_call",
+        "plain",
+        "call",
     )
 
     def __init__(
@@ -184,10 +185,12 @@ class Endpoint:
         cls = type(controller)
         self.before = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("before")]
         self.after = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("after")]
-        self._call = call_maybe_sync(self.handler)
-        plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
+        #: the handler as a coroutine function (sync ones run in the thread pool)
+        self.call = call_maybe_sync(self.handler)
+        #: no guards, hooks, body injection or response rewriting: ``call`` is all there is to do
+        self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
         #: what the request path awaits; plain handlers skip the optional steps entirely
-        self.run: Callable[[Any], Any] = self._run_plain if plain else self.__call__
+        self.run: Callable[[Any], Any] = self._run_plain if self.plain else self.__call__
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -229,9 +232,9 @@ class Endpoint:
                 raise UnsupportedMediaType(self.consumes.value, content_type)
             if self.body_param is not None and self.body_param not in kwargs:
                 kwargs = {**kwargs, self.body_param: await self._read_body(req)}
-        res = await self._call(req, **kwargs)
+        res = await self.call(req, **kwargs)
         if not isinstance(res, Response):
-            raise TypeError(f"{self.name} must return a Response, got {type(res).__name__}")
+            self.not_a_response(res)
         if self.produces_status is not None:
             self._apply_produces(res)
         if self.adapter is not None:
@@ -241,10 +244,13 @@ class Endpoint:
         return res
 
     async def _run_plain(self, req: Any) -> Response[Any]:
-        res = await self._call(req, **req.route_parameters)
+        res = await self.call(req, **req.route_parameters)
         if not isinstance(res, Response):
-            raise TypeError(f"{self.name} must return a Response, got {type(res).__name__}")
+            self.not_a_response(res)
         return res
+
+    def not_a_response(self, value: Any) -> None:
+        raise TypeError(f"{self.name} must return a Response, got {type(value).__name__}")
 
     def _apply_produces(self, res: Response[Any]) -> None:
         current = res.headers.get("content-type")

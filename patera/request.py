@@ -260,15 +260,9 @@ class Request:
             raise RequestEntityTooLarge("Request body too large")
         return _BodyReader(self._receive, declared, limit)
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """Yield body chunks as they arrive, enforcing ``MAX_CONTENT_LENGTH`` and Content-Length."""
-        if self._body is not None:
-            if self._body:
-                yield self._body
-            return
-        reader = self._start_reading()
-        while (chunk := await reader.next()) is not None:
-            yield chunk
+    def stream(self) -> AsyncIterator[bytes]:
+        """Body chunks as they arrive, enforcing ``MAX_CONTENT_LENGTH`` and Content-Length."""
+        return _BodyStream(self)
 
     async def body(self) -> bytes:
         if self._body is None:
@@ -436,6 +430,41 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.method} {self.path}>"
+
+
+class _BodyStream:
+    """What :meth:`Request.stream` returns: the body once read, else chunks as they come.
+
+    An iterator class rather than an async generator: one left unfinished (the multipart
+    parser stops at the closing boundary) needs no finaliser scheduled on the event loop.
+    """
+
+    __slots__ = ("_req", "_reader", "_done")
+
+    def __init__(self, req: Request) -> None:
+        self._req = req
+        self._reader: _BodyReader | None = None
+        self._done = False
+
+    def __aiter__(self) -> _BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        reader = self._reader
+        if reader is None:
+            if self._done:
+                raise StopAsyncIteration
+            body = self._req._body
+            if body is not None:
+                self._done = True
+                if body:
+                    return body
+                raise StopAsyncIteration
+            reader = self._reader = self._req._start_reading()
+        chunk = await reader.next()
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
 
 
 class _BodyReader:

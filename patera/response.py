@@ -282,15 +282,24 @@ class Response(Generic[T]):
         if self._stream is not None:
             await self._send_stream(send, head, receive)
             return
+        start, body = self.messages(head)
+        await send(start)
+        await send(body)
+
+    def messages(self, head: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``http.response.start`` and ``.body`` messages of a response that is not a stream.
+
+        Serialises the body (``ResponseValidationError`` when it does not fit ``Response[T]``).
+        """
         status = self.status_code
-        body = self.render_body()
+        body = self.body
         headers = self.headers.raw
+        if type(body) is not bytes:
+            body = self.render_body()
         if self._cookies:
             headers = headers + [(b"set-cookie", line.encode("latin-1")) for line in self._cookies.values()]
         if status < 200 or status in _NO_BODY_STATUSES:
             body = b""
-        elif not headers:
-            headers = [(b"content-length", str(len(body)).encode())]
         else:
             # PERF: a Content-Length set by the handler (HEAD of a file) is kept as is.
             for key, _ in headers:
@@ -298,8 +307,10 @@ class Response(Generic[T]):
                     break
             else:
                 headers = [*headers, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else body})
+        return (
+            {"type": "http.response.start", "status": status, "headers": headers},
+            {"type": "http.response.body", "body": b"" if head else body},
+        )
 
     async def _send_stream(self, send: Send, head: bool, receive: Receive | None) -> None:
         headers = self.headers.raw
