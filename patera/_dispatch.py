@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import inspect
 import typing
 from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._limits import BodyLimits
 from .controller.decorators import EndpointSpec
-from .exceptions import InvalidRouteHandler, UnexpectedDecorator, UnsupportedMediaType
+from .exceptions import BadRequest, InvalidRouteHandler, UnexpectedDecorator, UnsupportedMediaType
 from .media_types import MediaType
+from .request import PLAIN_JSON_START as _PLAIN_JSON_START
 from .response import Response
 
 __all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
@@ -206,12 +208,24 @@ class Endpoint:
         model = self.body_model
         assert model is not None
         if consumes in _JSON_CONSUMERS:
-            data = await req.json_strict()
-        else:
-            data = await (req.form_and_files() if consumes is MediaType.MULTIPART_FORM_DATA else req.form())
-            # Form values are single strings: wrap those of list fields. JSON keeps its own types.
-            if self.list_fields and isinstance(data, dict):
-                data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
+            body = await req.body()
+            if not body or body[0] not in _PLAIN_JSON_START or b"NaN" in body or b"Infinity" in body:
+                # Empty (validates as {}), BOM, UTF-16/32 or perhaps NaN/Infinity (which pydantic
+                # would accept): parse strictly, then validate that value as plain UTF-8 JSON too,
+                # so both paths give the same errors.
+                body = json.dumps(await req.json_strict()).encode()  # ASCII: escapes stay escapes
+            try:
+                # PERF: pydantic parses and validates in one pass, without a dict in between.
+                return model.model_validate_json(body)
+            except ValidationError as exc:
+                if any(err["type"] == "json_invalid" and not err["loc"] for err in exc.errors()):
+                    raise BadRequest("Malformed JSON body") from None
+                req._body_error = exc  # rendered as 422 unless a handler catches it
+                raise
+        data = await (req.form_and_files() if consumes is MediaType.MULTIPART_FORM_DATA else req.form())
+        # Form values are single strings: wrap those of list fields.
+        if self.list_fields and isinstance(data, dict):
+            data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
         try:
             return model.model_validate(data)
         except Exception as exc:

@@ -32,7 +32,7 @@ current_request: ContextVar[Request | None] = ContextVar("patera_current_request
 _DEFAULT_LIMITS = BodyLimits()
 _UNSET: Any = object()
 # NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
-_PLAIN_JSON_START = frozenset(b'{["-0123456789tfn \t\r\n')
+PLAIN_JSON_START = frozenset(b'{["-0123456789tfn \t\r\n')
 
 
 def _reject_constant(name: str) -> Any:
@@ -46,7 +46,7 @@ def parse_json(body: bytes) -> Any:
     invalid UTF-8, oversized integers and too-deep nesting are refused.
     """
     try:
-        if body[0] in _PLAIN_JSON_START:
+        if body[0] in PLAIN_JSON_START:
             # PERF: the Rust parser handles the common case; it refuses NaN when asked.
             return pydantic_core.from_json(body, allow_inf_nan=False)
         return json.loads(body, parse_constant=_reject_constant)

@@ -189,6 +189,18 @@ async def test_json_decoding(body: bytes, content_type: str) -> None:
         assert r.json() == {"name": "x", "qty": 1}
 
 
+@pytest.mark.parametrize("body", [b'{"name": 5, "qty": "many"}', b'{"qty": 2}', b"[1, 2]", b'"x"'],
+                         ids=["wrong-types", "missing", "array", "string"])
+async def test_validation_errors_are_the_same_on_both_json_paths(body: bytes) -> None:
+    # UTF-8 bodies are parsed and validated by pydantic in one pass; a BOM takes the strict
+    # path (parse, then validate the Python value). Users must not see the difference.
+    async with PateraTestClient(app_with_limit(None)) as client:
+        fast = await client.post("/b/json", content=body, headers={"content-type": "application/json"})
+        strict = await client.post("/b/json", content=b"\xef\xbb\xbf" + body, headers={"content-type": "application/json"})
+    assert fast.status_code == strict.status_code == 422
+    assert fast.json() == strict.json()
+
+
 async def test_empty_json_body_validates_as_empty_object() -> None:
     async with PateraTestClient(app_with_limit(None)) as client:
         r = await client.post("/b/json", content=b"", headers={"content-type": "application/json"})
