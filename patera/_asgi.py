@@ -19,7 +19,7 @@ from ._cors import is_same_origin, merge_vary
 from ._errors import allow_header
 from ._router import RequestRedirect
 from .exceptions import ClientDisconnected, MethodNotAllowed, NotFound
-from .request import current_request
+from .request import SINGLE_HEADERS, current_request
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
@@ -128,27 +128,26 @@ class ASGIHandler:
         else:
             req.endpoint = endpoint
             req.route_parameters = params
-        origin = host = duplicate = None
-        seen: list[bytes] = []
+        duplicate = None
+        single: dict[bytes, bytes] = {}
         for key, value in scope["headers"]:
             if key in _SINGLE_HEADERS:
                 # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
                 # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
                 # handler reading the joined req.headers[...] disagree: refuse them all alike.
-                if key in seen:
+                if key in single:
                     duplicate = key
                     break
-                seen.append(key)
-                if key == b"origin":
-                    origin = value
-                elif key == b"host":
-                    host = value
+                single[key] = value
+        else:
+            req._single_headers = single  # PERF: content type and length need no second scan
+        origin = single.get(b"origin")
         try:
             try:
                 if duplicate is not None:
                     res = _raw_response(app, 400, _JSON_TYPE, _SINGLE_HEADERS[duplicate])
                 elif origin is not None:
-                    res = await self._with_cors(req, origin.decode("latin-1"), host)
+                    res = await self._with_cors(req, origin.decode("latin-1"), single.get(b"host"))
                 elif endpoint is not None and self._direct:
                     try:
                         if endpoint.plain:
@@ -292,10 +291,7 @@ class ASGIHandler:
 
 # Headers that must not repeat -> the 400 body naming them.
 _SINGLE_HEADERS = {
-    name: b'{"status":"error","message":"Duplicate %s header"}' % title
-    for name, title in (
-        (b"host", b"Host"), (b"content-length", b"Content-Length"), (b"content-type", b"Content-Type"), (b"origin", b"Origin")
-    )
+    name: b'{"status":"error","message":"Duplicate %s header"}' % title.encode() for name, title in SINGLE_HEADERS.items()
 }
 _JSON_TYPE = [(b"content-type", b"application/json")]
 _GRANT_HEADERS = frozenset(

@@ -30,6 +30,9 @@ __all__ = ("Request", "parse_json", "current_request")
 current_request: ContextVar[Request | None] = ContextVar("patera_current_request", default=None)
 
 _DEFAULT_LIMITS = BodyLimits()
+#: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3); the ASGI
+#: layer refuses repeats with 400, and records them on the request as it checks.
+SINGLE_HEADERS = {b"host": "Host", b"content-length": "Content-Length", b"content-type": "Content-Type", b"origin": "Origin"}
 _UNSET: Any = object()
 # NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
 PLAIN_JSON_START = frozenset(b'{["-0123456789tfn \t\r\n')
@@ -79,6 +82,7 @@ class Request:
         "_uploads",
         "_ws",
         "_body_error",
+        "_single_headers",
     )
 
     def __init__(self, scope: Scope, receive: Receive, app: Any = None) -> None:
@@ -103,6 +107,8 @@ class Request:
         self._uploads: list[UploadedFile] | None = None
         self._ws: Any = None
         self._body_error: BaseException | None = None
+        #: Host, Content-Length, Content-Type and Origin once the ASGI layer checked none repeats
+        self._single_headers: dict[bytes, bytes] | None = None
 
     # ------------------------------------------------------------------ connection facts
 
@@ -123,6 +129,10 @@ class Request:
 
     def _raw_header(self, name: bytes) -> str | None:
         # PERF: the body path needs two headers; scanning beats building the dict.
+        single = self._single_headers
+        if single is not None and name in SINGLE_HEADERS:
+            value = single.get(name)
+            return None if value is None else value.decode("latin-1")
         if self._headers is not None:
             return self._headers.get(name.decode())
         found = None
@@ -266,12 +276,7 @@ class Request:
 
     async def body(self) -> bytes:
         if self._body is None:
-            # PERF: a plain loop; an async generator costs several µs per request.
-            reader = self._start_reading()
-            parts = []
-            while (chunk := await reader.next()) is not None:
-                parts.append(chunk)
-            self._body = parts[0] if len(parts) == 1 else b"".join(parts)
+            self._body = await self._start_reading().read_all()
         return self._body
 
     async def json(self) -> Any:
@@ -486,17 +491,28 @@ class _BodyReader:
             kind = message["type"]
             if kind == "http.request":
                 chunk = message.get("body", b"")
-                if not message.get("more_body", False):
-                    self._done = True
                 if chunk:
                     self._received += len(chunk)
                     if self._limit is not None and self._received > self._limit:
                         raise RequestEntityTooLarge("Request body too large")
                     if self._declared is not None and self._received > self._declared:
                         raise BadRequest("Request body is longer than its Content-Length")
+                if not message.get("more_body", False):
+                    self._done = True
+                    if self._declared is not None and self._received != self._declared:
+                        raise BadRequest("Request body is shorter than its Content-Length")
+                if chunk:
                     return chunk  # type: ignore[no-any-return]
             elif kind == "http.disconnect":
                 raise ClientDisconnected("client disconnected while sending the body")
-        if self._declared is not None and self._received != self._declared:
-            raise BadRequest("Request body is shorter than its Content-Length")
         return None
+
+    async def read_all(self) -> bytes:
+        """The rest of the body as one bytes object."""
+        chunk = await self.next()
+        if self._done:  # PERF: the usual single-message body, one receive and no join
+            return chunk or b""
+        parts = [chunk] if chunk else []
+        while (chunk := await self.next()) is not None:
+            parts.append(chunk)
+        return b"".join(parts)
