@@ -289,20 +289,38 @@ class Result:
 async def measure(
     cases: dict[tuple[str, str], Case], rounds: int, target: float, progress: str
 ) -> dict[tuple[str, str], Result]:
-    """Calibrate each case, then run ``rounds`` interleaved rounds (A B C A B C …)."""
+    """Calibrate each case, then run ``rounds`` interleaved rounds.
+
+    Within a round the frameworks of one scenario run back to back, in an order shuffled
+    each round: the batches a ratio compares are seconds apart, so a machine that speeds
+    up or slows down between rounds (frequency, neighbours) moves both alike.
+    """
     for case in cases.values():
         await case.calibrate(target)
     results = {key: Result(*key) for key in cases}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for key in cases:
+        groups.setdefault(key[1], []).append(key)
+    shuffle = random.Random(1).shuffle
     tty = sys.stderr.isatty()
     for index in range(rounds):
         if tty:
             print(f"\r  {progress}: round {index + 1}/{rounds}", end="", file=sys.stderr, flush=True)
-        for key, case in cases.items():
-            elapsed = await case.run(case.batch)
-            results[key].samples.append(case.batch / elapsed)
+        for keys in groups.values():
+            order = list(keys)
+            shuffle(order)
+            for key in order:
+                case = cases[key]
+                elapsed = await case.run(case.batch)
+                results[key].samples.append(case.batch / elapsed)
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return results
+
+
+def ratio(subject: Result, other: Result) -> float:
+    """Median over rounds of the per-round ratio (both ran back to back in each round)."""
+    return statistics.median(a / b for a, b in zip(subject.samples, other.samples, strict=True))
 
 
 # ---------------------------------------------------------------------- loading apps
@@ -363,7 +381,7 @@ def framework_table(results: dict[tuple[str, str], Result], names: dict[str, str
         subject = results.get(("patera", label))
         for p in peers:
             other = results.get((p, label))
-            row.append(f"{subject.median / other.median:.2f}" if subject and other else "-")
+            row.append(f"{ratio(subject, other):.2f}" if subject and other else "-")
         rows.append(row)
     return _table(headers, rows)
 
@@ -377,8 +395,8 @@ def scaling_table(results: dict[tuple[str, str], Result], names: dict[str, str])
         if not any(cells):
             continue
         first, last = cells[0], cells[-1]
-        ratio = f"{last.median / first.median:.2f}" if first and last else "-"
-        rows.append([names[f], *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), ratio])
+        span_ratio = f"{ratio(last, first):.2f}" if first and last else "-"
+        rows.append([names[f], *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), span_ratio])
     return _table(headers, rows)
 
 
@@ -422,14 +440,14 @@ async def profile(scenario_key: str, seconds: float) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     target = 0.02 if args.quick else args.seconds
-    rounds = args.rounds or (3 if args.quick else 5)
+    rounds = args.rounds or (3 if args.quick else 15)
     modules = load_frameworks(args.only)
     names = {key: module.NAME for key, module in modules.items()}
     versions = {module.NAME: module.version() for module in modules.values()}
     print(f"python {platform.python_version()} ({platform.python_implementation()}), {platform.machine()}; "
           + ", ".join(f"{n} {v}" for n, v in versions.items() if v != "-"))
     print(f"{rounds} interleaved rounds, ~{target:.2f}s {args.clock} time per batch; "
-          "±x% = half the min-max range over rounds\n")
+          "±x% = half the min-max range over rounds; ratios are medians of per-round ratios\n")
     lifespans: list[Lifespan] = []
     report: dict[str, Any] = {"python": platform.python_version(), "versions": versions, "groups": {}}
 
@@ -482,8 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short batches and 3 rounds (CI smoke test)")
     parser.add_argument("--only", type=lambda s: [x.strip().lower() for x in s.split(",") if x.strip()],
                         default=list(FRAMEWORKS), help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
-    parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 5, --quick 3)")
-    parser.add_argument("--seconds", type=float, default=0.25, help="target duration of one batch (default 0.25)")
+    parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 15, --quick 3)")
+    parser.add_argument("--seconds", type=float, default=0.1, help="target duration of one batch (default 0.1)")
     parser.add_argument("--scenarios", type=lambda s: [x.strip() for x in s.split(",")], default=None,
                         help="subset of " + ",".join(s.key for s in scenarios()))
     parser.add_argument("--no-scaling", action="store_true", help="skip the routing-scaling group")
