@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
+from ._http import parse_options_header
 from ._limits import BodyLimits
+from ._multipart_stream import parse_multipart
+from ._urlencoded import parse_urlencoded, to_multidict
 from .datastructures import Headers
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
@@ -170,8 +173,6 @@ class Request:
     @property
     def query_params(self) -> dict[str, Any]:
         if self._query is None:
-            from ._urlencoded import parse_urlencoded, to_multidict
-
             raw = self.scope.get("query_string", b"")
             self._query = to_multidict(parse_urlencoded(raw)) if raw else {}
         return self._query
@@ -304,13 +305,9 @@ class Request:
             return
         if self.scope["type"] != "http":
             raise RuntimeError("WebSocket connections have no request body")
-        from ._http import parse_options_header
-
         base, params = parse_options_header(self.content_type)
         limits = self.limits
         if base == "application/x-www-form-urlencoded":
-            from ._urlencoded import parse_urlencoded, to_multidict
-
             body = await self._urlencoded_body(limits) if self._body is None else self._body
             pairs = parse_urlencoded(
                 body,
@@ -320,9 +317,6 @@ class Request:
             )
             self._form, self._files = to_multidict(pairs), {}
         elif base == "multipart/form-data":
-            from ._multipart_stream import parse_multipart
-            from ._urlencoded import to_multidict
-
             fields, files = await parse_multipart(self.stream(), self.content_type or "", limits)
             uploads = [upload for _, upload in files]
             self._uploads = uploads if self._uploads is None else self._uploads + uploads

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import pydantic_core
 from pydantic import BaseModel
 
+from ._cookies import dump_delete_cookie, dump_set_cookie
 from .datastructures import MutableHeaders, check_header_value
 
 if TYPE_CHECKING:
@@ -214,8 +215,6 @@ class Response(Generic[T]):
         samesite: str | None = "Lax",
         partitioned: bool = False,
     ) -> Response[T]:
-        from ._cookies import dump_set_cookie
-
         line = dump_set_cookie(
             cookie_name, value, max_age, path, domain, secure, http_only,
             expires=expires, samesite=samesite, partitioned=partitioned,
@@ -228,8 +227,6 @@ class Response(Generic[T]):
     def delete_cookie(
         self, cookie_name: str, path: str = "/", domain: str | None = None, *, secure: bool = False, samesite: str | None = None
     ) -> Response[T]:
-        from ._cookies import dump_delete_cookie
-
         if self._cookies is None:
             self._cookies = {}
         self._cookies[(cookie_name, path, domain)] = dump_delete_cookie(
