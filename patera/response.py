@@ -59,6 +59,9 @@ def _is_json_raw(content_type: bytes | None) -> bool:
 _CT = b"content-type"
 _CT_JSON = b"application/json"
 _CT_TEXT = b"text/plain; charset=utf-8"
+_CT_JSON_PAIR = (_CT, _CT_JSON)
+_new_object = object.__new__
+_CT_TEXT_PAIR = (_CT, _CT_TEXT)
 
 
 def guess_content_type(filename: str) -> str:
@@ -85,9 +88,14 @@ class Response(Generic[T]):
         headers: dict[str, str] | None = None,
     ) -> None:
         self.app = app
-        self.status_code = int(status_code)
+        self.status_code = status_code if type(status_code) is int else int(status_code)
         self.body = body
-        self.headers = MutableHeaders(headers)
+        if headers:
+            self.headers = MutableHeaders(headers)
+        else:
+            # PERF: what MutableHeaders() does, without a Python-level __init__ call
+            self.headers = empty = _new_object(MutableHeaders)
+            empty.raw = []
         self._status_set = False
         self._stream: AsyncIterator[bytes] | Iterable[Any] | None = None
         self._body_type: TypeAdapter[Any] | None = None
@@ -130,13 +138,21 @@ class Response(Generic[T]):
     def json(self, data: Any) -> Response[T]:
         self.body = data
         self._stream = None
-        self.headers.set_raw(_CT, _CT_JSON)
+        headers = self.headers
+        if headers.raw:
+            headers.set_raw(_CT, _CT_JSON)
+        else:
+            headers.raw.append(_CT_JSON_PAIR)  # PERF: a fresh response, the usual case
         return self
 
     def text(self, text: str) -> Response[T]:
         self.body = text
         self._stream = None
-        self.headers.set_raw(_CT, _CT_TEXT)
+        headers = self.headers
+        if headers.raw:
+            headers.set_raw(_CT, _CT_TEXT)
+        else:
+            headers.raw.append(_CT_TEXT_PAIR)
         return self
 
     def no_content(self) -> Response[T]:
