@@ -320,7 +320,20 @@ async def measure(
 
 def ratio(subject: Result, other: Result) -> float:
     """Median over rounds of the per-round ratio (both ran back to back in each round)."""
-    return statistics.median(a / b for a, b in zip(subject.samples, other.samples, strict=True))
+    return statistics.median(_round_ratios(subject, other))
+
+
+def _round_ratios(subject: Result, other: Result) -> list[float]:
+    return [a / b for a, b in zip(subject.samples, other.samples, strict=True)]
+
+
+def _ratio_cell(subject: Result, other: Result) -> str:
+    """The median per-round ratio and, with 4+ rounds, its interquartile range."""
+    ratios = _round_ratios(subject, other)
+    if len(ratios) < 4:
+        return f"{statistics.median(ratios):.2f}"
+    low, mid, high = statistics.quantiles(ratios, n=4)
+    return f"{mid:.2f} ({low:.2f}-{high:.2f})"
 
 
 # ---------------------------------------------------------------------- loading apps
@@ -381,7 +394,7 @@ def framework_table(results: dict[tuple[str, str], Result], names: dict[str, str
         subject = results.get(("patera", label))
         for p in peers:
             other = results.get((p, label))
-            row.append(f"{ratio(subject, other):.2f}" if subject and other else "-")
+            row.append(_ratio_cell(subject, other) if subject and other else "-")
         rows.append(row)
     return _table(headers, rows)
 
@@ -447,7 +460,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"python {platform.python_version()} ({platform.python_implementation()}), {platform.machine()}; "
           + ", ".join(f"{n} {v}" for n, v in versions.items() if v != "-"))
     print(f"{rounds} interleaved rounds, ~{target:.2f}s {args.clock} time per batch; "
-          "±x% = half the min-max range over rounds; ratios are medians of per-round ratios\n")
+          "±x% = half the min-max range over rounds; ratios: median (interquartile range) of per-round ratios\n")
     lifespans: list[Lifespan] = []
     report: dict[str, Any] = {"python": platform.python_version(), "versions": versions, "groups": {}}
 
