@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import inspect
+import json
 import typing
 from collections.abc import Callable
 from typing import Any

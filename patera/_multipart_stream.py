@@ -10,14 +10,16 @@ import asyncio
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._http import scrub_surrogates
 from ._limits import BodyLimits
 from ._multipart import PART_END, MultipartParser, Part, boundary_from_content_type
 from .exceptions import RequestEntityTooLarge
 from .uploads import UploadedFile
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ("parse_multipart",)
 
@@ -94,6 +96,8 @@ async def parse_multipart(
             # PERF: one private worker per spooling parse. The shared default pool hands
             # consecutive batches to different threads (cold caches, more CPU) because
             # the next batch is submitted before the previous worker reports idle.
+            from concurrent.futures import ThreadPoolExecutor  # only uploads that spool to disk
+
             executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
         # PERF: queue without waiting for the previous batch, so the worker goes
         # straight on to the next one instead of sleeping between round trips.

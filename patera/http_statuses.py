@@ -6,7 +6,6 @@ status code or method string is expected (``res.status(HttpStatus.CREATED)``).
 
 from __future__ import annotations
 
-import http
 from enum import IntEnum, StrEnum
 
 __all__ = ("HttpStatus", "HttpMethod")
@@ -98,6 +97,8 @@ class HttpStatus(IntEnum):
     @property
     def phrase(self) -> str:
         """The reason phrase for the status line (``"Not Found"``)."""
+        import http  # PERF: the stdlib enum is only built when a phrase is asked for
+
         return http.HTTPStatus(self.value).phrase
 
 

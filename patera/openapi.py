@@ -10,8 +10,6 @@ distinct keys.
 from __future__ import annotations
 
 import copy
-import html
-import http
 import inspect
 import json
 from collections.abc import Iterable
@@ -121,6 +119,8 @@ class OpenAPIController(Controller):
 
 def swagger_page(*, title: str, cdn: str, specs_url: str) -> str:
     """The Swagger UI HTML shell; assets come from the CDN, so no template engine is needed."""
+    import html  # PERF: only the docs page needs it; not loaded by import patera
+
     cdn = html.escape(cdn.rstrip("/"), quote=True)
     # NOTE: a JSON string literal is valid JS; escaping "<" keeps "</script>" out of the script block.
     url_literal = json.dumps(specs_url).replace("<", "\\u003c")
@@ -192,6 +192,8 @@ def _documented(endpoint: Endpoint) -> bool:
 
 
 def _phrase(status: int) -> str:
+    import http  # PERF: spec generation only
+
     try:
         return http.HTTPStatus(status).phrase
     except ValueError:
