@@ -22,6 +22,7 @@ from .controller.decorators import EndpointSpec
 from .exceptions import BadRequest, InvalidRouteHandler, UnexpectedDecorator, UnsupportedMediaType
 from .media_types import MediaType
 from .request import PLAIN_JSON_START as _PLAIN_JSON_START
+from .request import parse_json_body
 from .response import Response
 
 __all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
@@ -203,31 +204,29 @@ class Endpoint:
             return base == "application/json" or base.endswith("+json")
         return base == consumes
 
-    async def _read_body(self, req: Any) -> Any:
-        consumes = self.consumes
-        model = self.body_model
-        assert model is not None
-        if consumes in _JSON_CONSUMERS:
-            body = await req.body()
-            if not body or body[0] not in _PLAIN_JSON_START or b"NaN" in body or b"Infinity" in body:
-                # Empty (validates as {}), BOM, UTF-16/32 or perhaps NaN/Infinity (which pydantic
-                # would accept): parse strictly, then validate that value as plain UTF-8 JSON too,
-                # so both paths give the same errors.
-                body = json.dumps(await req.json_strict()).encode()  # ASCII: escapes stay escapes
-            try:
-                # PERF: pydantic parses and validates in one pass, without a dict in between.
-                return model.model_validate_json(body)
-            except ValidationError as exc:
-                if any(err["type"] == "json_invalid" and not err["loc"] for err in exc.errors()):
-                    raise BadRequest("Malformed JSON body") from None
-                req._body_error = exc  # rendered as 422 unless a handler catches it
-                raise
-        data = await (req.form_and_files() if consumes is MediaType.MULTIPART_FORM_DATA else req.form())
+    def _from_json(self, req: Any, body: bytes) -> Any:
+        """The body model from a JSON body: 400 when it is not JSON, 422 when it does not fit."""
+        if not body or body[0] not in _PLAIN_JSON_START or b"NaN" in body or b"Infinity" in body:
+            # Empty (validates as {}), BOM, UTF-16/32 or perhaps NaN/Infinity (which pydantic
+            # would accept): parse strictly, then validate that value as plain UTF-8 JSON too,
+            # so both paths give the same errors.
+            body = json.dumps(parse_json_body(body)).encode()  # ASCII: escapes stay escapes
+        try:
+            # PERF: pydantic parses and validates in one pass, without a dict in between.
+            return self.body_model.__pydantic_validator__.validate_json(body)  # type: ignore[union-attr]
+        except ValidationError as exc:
+            if any(err["type"] == "json_invalid" and not err["loc"] for err in exc.errors()):
+                raise BadRequest("Malformed JSON body") from None
+            req._body_error = exc  # rendered as 422 unless a handler catches it
+            raise
+
+    async def _from_form(self, req: Any) -> Any:
+        data = await (req.form_and_files() if self.consumes is MediaType.MULTIPART_FORM_DATA else req.form())
         # Form values are single strings: wrap those of list fields.
         if self.list_fields and isinstance(data, dict):
             data = {k: ([v] if k in self.list_fields and not isinstance(v, list) else v) for k, v in data.items()}
         try:
-            return model.model_validate(data)
+            return self.body_model.model_validate(data)  # type: ignore[union-attr]
         except Exception as exc:
             req._body_error = exc  # rendered as 422 unless a handler catches it
             raise
@@ -244,8 +243,13 @@ class Endpoint:
             content_type = req.content_type
             if not self.accepts(content_type):
                 raise UnsupportedMediaType(self.consumes.value, content_type)
-            if self.body_param is not None and self.body_param not in kwargs:
-                kwargs = {**kwargs, self.body_param: await self._read_body(req)}
+            name = self.body_param
+            if name is not None and name not in kwargs:
+                if self.consumes in _JSON_CONSUMERS:
+                    value = self._from_json(req, await req.body())
+                else:
+                    value = await self._from_form(req)
+                kwargs = {**kwargs, name: value}
         res = await self.call(req, **kwargs)
         if not isinstance(res, Response):
             self.not_a_response(res)

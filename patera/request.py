@@ -60,6 +60,16 @@ def parse_json(body: bytes) -> Any:
         raise ValueError("JSON nested too deeply") from exc
 
 
+def parse_json_body(body: bytes) -> Any:
+    """:func:`parse_json` for ``@consumes`` bodies: empty → ``{}``; invalid → ``BadRequest``."""
+    if not body:
+        return {}
+    try:
+        return parse_json(body)
+    except ValueError:
+        raise BadRequest("Malformed JSON body") from None
+
+
 class Request:
     """One HTTP request (or WebSocket connection) as handlers see it."""
 
@@ -277,7 +287,16 @@ class Request:
 
     async def body(self) -> bytes:
         if self._body is None:
-            self._body = await self._start_reading().read_all()
+            # PERF: the receive loop runs here, not in a coroutine of the reader
+            reader = self._start_reading()
+            receive = self._receive
+            chunk = reader.take(await receive())
+            if not reader._done:
+                parts = [chunk]
+                while not reader._done:
+                    parts.append(reader.take(await receive()))
+                chunk = b"".join(parts)
+            self._body = chunk
         return self._body
 
     async def json(self) -> Any:
@@ -292,13 +311,7 @@ class Request:
 
     async def json_strict(self) -> Any:
         """Parsed JSON for ``@consumes``: empty → ``{}``; invalid → ``BadRequest``."""
-        body = await self.body()
-        if not body:
-            return {}
-        try:
-            return parse_json(body)
-        except ValueError:
-            raise BadRequest("Malformed JSON body") from None
+        return parse_json_body(await self.body())
 
     async def _parse_form(self) -> None:
         if self._form is not None:
@@ -478,35 +491,31 @@ class _BodyReader:
         self._received = 0
         self._done = False
 
+    def take(self, message: dict[str, Any]) -> bytes:
+        """Account for one received message; its body chunk (``b""`` when it has none)."""
+        kind = message["type"]
+        if kind == "http.request":
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                self._received += len(chunk)
+                if self._limit is not None and self._received > self._limit:
+                    raise RequestEntityTooLarge("Request body too large")
+                if self._declared is not None and self._received > self._declared:
+                    raise BadRequest("Request body is longer than its Content-Length")
+            if not message.get("more_body", False):
+                self._done = True
+                if self._declared is not None and self._received != self._declared:
+                    raise BadRequest("Request body is shorter than its Content-Length")
+            return chunk
+        if kind == "http.disconnect":
+            raise ClientDisconnected("client disconnected while sending the body")
+        return b""
+
     async def next(self) -> bytes | None:
         """The next non-empty chunk, or None at the end of the body."""
+        receive = self._receive
         while not self._done:
-            message = await self._receive()
-            kind = message["type"]
-            if kind == "http.request":
-                chunk = message.get("body", b"")
-                if chunk:
-                    self._received += len(chunk)
-                    if self._limit is not None and self._received > self._limit:
-                        raise RequestEntityTooLarge("Request body too large")
-                    if self._declared is not None and self._received > self._declared:
-                        raise BadRequest("Request body is longer than its Content-Length")
-                if not message.get("more_body", False):
-                    self._done = True
-                    if self._declared is not None and self._received != self._declared:
-                        raise BadRequest("Request body is shorter than its Content-Length")
-                if chunk:
-                    return chunk  # type: ignore[no-any-return]
-            elif kind == "http.disconnect":
-                raise ClientDisconnected("client disconnected while sending the body")
+            chunk = self.take(await receive())
+            if chunk:
+                return chunk
         return None
-
-    async def read_all(self) -> bytes:
-        """The rest of the body as one bytes object."""
-        chunk = await self.next()
-        if self._done:  # PERF: the usual single-message body, one receive and no join
-            return chunk or b""
-        parts = [chunk] if chunk else []
-        while (chunk := await self.next()) is not None:
-            parts.append(chunk)
-        return b"".join(parts)
