@@ -29,6 +29,8 @@ __all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
 
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
 _FORM_CONSUMERS = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
+# Content-Type as received -> a JSON type? (Form types carry a per-request boundary: not cached.)
+_JSON_ACCEPTS: dict[str, bool] = {}
 _LIST_ORIGINS = (list, set, frozenset, tuple, typing.Sequence, typing.MutableSequence, typing.AbstractSet)
 
 
@@ -198,11 +200,16 @@ class Endpoint:
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
             return False
-        base = content_type.partition(";")[0].strip().lower()
         consumes = self.consumes
-        if consumes in _JSON_CONSUMERS:
-            return base == "application/json" or base.endswith("+json")
-        return base == consumes
+        if consumes not in _JSON_CONSUMERS:
+            return content_type.partition(";")[0].strip().lower() == consumes
+        known = _JSON_ACCEPTS.get(content_type)
+        if known is None:
+            base = content_type.partition(";")[0].strip().lower()
+            known = base == "application/json" or base.endswith("+json")
+            if len(content_type) <= 128 and len(_JSON_ACCEPTS) < 256:
+                _JSON_ACCEPTS[content_type] = known  # PERF: clients repeat a few values
+        return known
 
     def _from_json(self, req: Any, body: bytes) -> Any:
         """The body model from a JSON body: 400 when it is not JSON, 422 when it does not fit."""

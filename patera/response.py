@@ -269,6 +269,13 @@ class Response(Generic[T]):
             return b""
         if isinstance(body, bytes):
             return body
+        if self._body_type is None:
+            # PERF: what the branches below give for these whatever the content type
+            kind = type(body)
+            if kind is dict or kind is list:
+                return pydantic_core.to_json(body)
+            if isinstance(body, BaseModel):
+                return body.__pydantic_serializer__.to_json(body)
         if isinstance(body, str) and self.headers.get_raw(_CT) == _CT_TEXT:
             return body.encode()  # PERF: the text() fast path
         if isinstance(body, (bytearray, memoryview)):
