@@ -270,11 +270,15 @@ class Response(Generic[T]):
         if isinstance(body, bytes):
             return body
         if self._body_type is None:
-            # PERF: what the branches below give for these whatever the content type
+            # PERF: what the branches below give for these, decided without a header scan
             kind = type(body)
-            if kind is dict or kind is list:
+            if kind is str:
+                raw = self.headers.raw
+                if raw and raw[0] == _CT_TEXT_PAIR:  # text(): its content type comes first
+                    return body.encode()
+            elif kind is dict or kind is list:
                 return pydantic_core.to_json(body)
-            if isinstance(body, BaseModel):
+            elif isinstance(body, BaseModel):
                 return body.__pydantic_serializer__.to_json(body)
         if isinstance(body, str) and self.headers.get_raw(_CT) == _CT_TEXT:
             return body.encode()  # PERF: the text() fast path
@@ -318,7 +322,7 @@ class Response(Generic[T]):
             body = self.render_body()
         if self._cookies:
             headers = headers + [(b"set-cookie", line.encode("latin-1")) for line in self._cookies.values()]
-        if status < 200 or status in _NO_BODY_STATUSES:
+        if status in _NO_BODY_STATUSES or status < 200:
             body = b""
         else:
             # PERF: a Content-Length set by the handler (HEAD of a file) is kept as is.
@@ -326,7 +330,7 @@ class Response(Generic[T]):
                 if key == b"content-length":
                     break
             else:
-                headers = [*headers, (b"content-length", str(len(body)).encode())]
+                headers = [*headers, (b"content-length", b"%d" % len(body))]
         return (
             {"type": "http.response.start", "status": status, "headers": headers},
             {"type": "http.response.body", "body": b"" if head else body},
