@@ -70,7 +70,6 @@ async def parse_multipart(
         RequestEntityTooLarge: a body or form limit was crossed.
     """
     parser = MultipartParser(boundary_from_content_type(content_type), limits)
-    loop = asyncio.get_running_loop()
     spool_max = limits.form_spool_max_size
     max_length = limits.max_content_length
     raw_fields: list[tuple[str, bytes, str | None]] = []
@@ -101,7 +100,7 @@ async def parse_multipart(
             executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
         # PERF: queue without waiting for the previous batch, so the worker goes
         # straight on to the next one instead of sleeping between round trips.
-        in_flight.append(loop.run_in_executor(executor, target._append, batch, finish))
+        in_flight.append(asyncio.get_running_loop().run_in_executor(executor, target._append, batch, finish))
 
     try:
         async for chunk in chunks:
