@@ -21,8 +21,7 @@ from ._limits import BodyLimits
 from .controller.decorators import EndpointSpec
 from .exceptions import BadRequest, InvalidRouteHandler, UnexpectedDecorator, UnsupportedMediaType
 from .media_types import MediaType
-from .request import PLAIN_JSON_START as _PLAIN_JSON_START
-from .request import parse_json_body
+from .request import PLAIN_JSON_START, parse_json_body
 from .response import Response
 
 __all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
@@ -213,7 +212,7 @@ class Endpoint:
 
     def _from_json(self, req: Any, body: bytes) -> Any:
         """The body model from a JSON body: 400 when it is not JSON, 422 when it does not fit."""
-        if not body or body[0] not in _PLAIN_JSON_START or b"NaN" in body or b"Infinity" in body:
+        if not body or body[0] not in PLAIN_JSON_START or b"NaN" in body or b"Infinity" in body:
             # Empty (validates as {}), BOM, UTF-16/32 or perhaps NaN/Infinity (which pydantic
             # would accept): parse strictly, then validate that value as plain UTF-8 JSON too,
             # so both paths give the same errors.

@@ -193,6 +193,9 @@ class UploadedFile:
                 parts.extend(chunks)
                 self._size += added
                 if finish:
+                    initial = f.getvalue()
+                    if initial:  # content the file was created with comes first
+                        parts.insert(0, initial)
                     self._file = BytesIO(parts[0] if len(parts) == 1 else b"".join(parts))  # shares the bytes
                     parts.clear()
                 return

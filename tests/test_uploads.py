@@ -86,6 +86,18 @@ def test_spooling_rollover_and_close_deletes() -> None:
         f._append([b"x"])
 
 
+@pytest.mark.parametrize("initial", [None, b"abc"], ids=["parser-made", "created-with-content"])
+def test_in_memory_appends_keep_order_and_start_at_zero(initial: bytes | None) -> None:
+    f = UploadedFile(initial, "small.bin")
+    f._append([b"de"])
+    f._append([b"f", b"gh"], finish=True)
+    expected = (initial or b"") + b"defgh"
+    assert f.in_memory and f.size == len(expected) and f.tell() == 0
+    assert f.read() == expected
+    f.seek(1)
+    assert f.read(2) == expected[1:3]
+
+
 def test_wraps_existing_stream_and_measures_it() -> None:
     stream = io.BytesIO(b"abcdef")
     stream.seek(2)
