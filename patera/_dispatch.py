@@ -127,6 +127,7 @@ class Endpoint:
         "run",
         "plain",
         "call",
+        "json_body",
     )
 
     def __init__(
@@ -169,6 +170,8 @@ class Endpoint:
                 self.body_param, self.body_model = param.name, model
                 break
         self.consumes = spec.consumes
+        #: the body (when consumed) is JSON, not a form
+        self.json_body = self.consumes in _JSON_CONSUMERS
         if self.body_model is not None and self.consumes is not None and self.consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
             raise UnexpectedDecorator(f"{name}: @consumes({self.consumes.value!r}) cannot inject {self.body_model.__name__}")
         if self.consumes is None:
@@ -199,9 +202,8 @@ class Endpoint:
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
             return False
-        consumes = self.consumes
-        if consumes not in _JSON_CONSUMERS:
-            return content_type.partition(";")[0].strip().lower() == consumes
+        if not self.json_body:
+            return content_type.partition(";")[0].strip().lower() == self.consumes
         known = _JSON_ACCEPTS.get(content_type)
         if known is None:
             base = content_type.partition(";")[0].strip().lower()
@@ -251,7 +253,7 @@ class Endpoint:
                 raise UnsupportedMediaType(self.consumes.value, content_type)
             name = self.body_param
             if name is not None and name not in kwargs:
-                if self.consumes in _JSON_CONSUMERS:
+                if self.json_body:
                     value = self._from_json(req, await req.body())
                 else:
                     value = await self._from_form(req)

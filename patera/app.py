@@ -9,7 +9,7 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -147,6 +147,7 @@ class Patera:
         self._built = False
         self._asgi_app: ASGIApp | None = None
         self._handler: ASGIHandler | None = None
+        self._http: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None  # set by build()
         self._builtins_registered = False
         self.global_cors: CorsPolicy | None = None
 
@@ -291,6 +292,7 @@ class Patera:
                 outer = factory(outer, **options)
             self._asgi_app = outer
         self._handler.compose()
+        self._http = self._handler.http if self._asgi_app is self._handler else None
         self._built = True
 
     def _register_builtin_controllers(self) -> None:
@@ -313,10 +315,10 @@ class Patera:
         return CorsPolicy(options) if options.enabled else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self._handler
-        if self._built and handler is self._asgi_app and scope["type"] == "http":
+        http = self._http
+        if http is not None and self._built and scope["type"] == "http":
             # PERF: one coroutine less per request when no ASGI middleware wraps the handler.
-            await handler.http(scope, receive, send)  # type: ignore[union-attr]
+            await http(scope, receive, send)
             return
         if not self._built:
             self.build()

@@ -59,7 +59,6 @@ def _is_json_raw(content_type: bytes | None) -> bool:
 _CT = b"content-type"
 _CT_JSON = b"application/json"
 _CT_TEXT = b"text/plain; charset=utf-8"
-_CT_JSON_PAIR = (_CT, _CT_JSON)
 _new_object = object.__new__
 _CT_TEXT_PAIR = (_CT, _CT_TEXT)
 
@@ -138,21 +137,13 @@ class Response(Generic[T]):
     def json(self, data: Any) -> Response[T]:
         self.body = data
         self._stream = None
-        headers = self.headers
-        if headers.raw:
-            headers.set_raw(_CT, _CT_JSON)
-        else:
-            headers.raw.append(_CT_JSON_PAIR)  # PERF: a fresh response, the usual case
+        self.headers.set_raw(_CT, _CT_JSON)
         return self
 
     def text(self, text: str) -> Response[T]:
         self.body = text
         self._stream = None
-        headers = self.headers
-        if headers.raw:
-            headers.set_raw(_CT, _CT_TEXT)
-        else:
-            headers.raw.append(_CT_TEXT_PAIR)
+        self.headers.set_raw(_CT, _CT_TEXT)
         return self
 
     def no_content(self) -> Response[T]:
