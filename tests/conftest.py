@@ -9,6 +9,9 @@ import pytest
 
 from patera import BaseConfig, Patera, app
 
+# Real Redis / PostgreSQL servers for the extension tests (fixtures redis_service, postgres_service).
+pytest_plugins = ["tests._services"]
+
 
 def build_app(*controllers: type, handlers: tuple[type, ...] = (), **config: Any) -> Patera:
     """A fresh Patera app with ``controllers`` registered and config keys overridden."""
