@@ -1,0 +1,1 @@
+"""Database extensions: SQL (patera.database.sql) and NoSQL (patera.database.nosql)."""
