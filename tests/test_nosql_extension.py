@@ -365,3 +365,32 @@ async def test_invalid_query_is_a_value_error_outside_http() -> None:
             await backend.find_many('x" ; DROP TABLE y; --', {})
     finally:
         await backend.disconnect()
+
+
+async def test_concurrent_managed_transactions_are_serialised(tmp_path: Path) -> None:
+    import asyncio
+
+    application, nosqldb = sqlite_app(tmp_path)
+
+    @nosqldb.managed_database
+    async def bump(db: NoSqlHandle, session: Any, fail: bool) -> None:
+        doc = await db.find_one("counters", {"_id": "hits"})
+        await asyncio.sleep(0)  # let the others try to interleave
+        await db.update_one("counters", {"_id": "hits"}, {"$set": {"n": (doc or {}).get("n", 0) + 1}}, upsert=True)
+        if fail:
+            raise LookupError("abort this one")
+
+    async with PateraTestClient(application):
+        results = await asyncio.gather(*(bump(fail=i % 3 == 0) for i in range(12)), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, LookupError)]
+        assert len(failures) == 4
+        assert (await nosqldb.find_one("counters", {"_id": "hits"}))["n"] == 8  # read-modify-write never lost an update
+
+
+def test_abstract_methods_are_exactly_the_readme_ones() -> None:
+    readme = {
+        "configure_from_app", "connect", "disconnect", "database_handle", "supports_transactions", "start_session",
+        "with_transaction", "get_collection", "find_one", "find_many", "insert_one", "insert_many", "update_one",
+        "delete_one", "aggregate", "execute_raw",
+    }
+    assert set(AsyncNoSqlBackendBase.__abstractmethods__) == readme
