@@ -197,11 +197,14 @@ def test_backend_before_init_is_a_runtime_error() -> None:
         NoSqlDatabase().backend  # noqa: B018
 
 
-def test_database_package_import_pulls_in_nothing_optional() -> None:
+def test_importing_the_extensions_pulls_in_no_optional_package() -> None:
     import subprocess
     import sys
 
-    probe = "import sys, patera.database.nosql; print(sorted(m for m in ('pymongo', 'bson', 'httpx') if m in sys.modules))"
+    probe = (
+        "import sys, patera.database.nosql, patera.ai_interface;"
+        "print(sorted(m for m in ('pymongo', 'bson', 'httpx', 'sqlalchemy') if m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
