@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,6 +36,8 @@ __all__ = (
 
 # NOTE: (WHATWG URL §path-percent-encode-set) what Werkzeug leaves unescaped in paths.
 _PATH_SAFE = "!$&'()*+,/:;=@"
+# int() refuses longer digit strings, so no int variable is ever longer (0: no limit).
+_MAX_DIGITS = sys.get_int_max_str_digits() or 1 << 62
 
 
 class _Reject(ValueError):
@@ -104,7 +107,7 @@ class AnyConverter(BaseConverter):
         self.regex = "(?:" + "|".join(re.escape(item) for item in items) + ")"
 
     def to_url(self, value: Any) -> str:
-        if value in self.items:
+        if value in self.items or (value == "" and not self.items):  # builds the "" it matches
             return quote(value, safe=_PATH_SAFE)
         choices = ", ".join(repr(item) for item in sorted(self.items))
         raise ValueError(f"{value!r} is not one of {choices}")
@@ -166,6 +169,8 @@ class IntConverter(_NumberConverter):
         pad: Any = fixed_digits
         if isinstance(pad, float) and pad.is_integer():
             pad = int(pad)
+        if isinstance(pad, int) and pad > _MAX_DIGITS:
+            pad = None  # no value that long matches (int() refuses it): refuse to build, not allocate
         self._pad = pad
 
     def to_python(self, value: str) -> int:
@@ -189,8 +194,8 @@ class IntConverter(_NumberConverter):
         number = int(value)
         self._check_range(number)
         text = str(abs(number))
-        if self._pad:
-            text = text.zfill(self._pad)  # TypeError for a pad that never matches ("4", 1.5)
+        if self.fixed_digits:
+            text = text.zfill(self._pad)  # TypeError for a pad that never matches ("4", 1.5, huge)
         return "-" + text if number < 0 else text
 
 
