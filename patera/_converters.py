@@ -145,13 +145,6 @@ class _NumberConverter(BaseConverter):
         if number < 0 and not self.signed:
             raise ValueError(f"{number!r} is negative but the converter is unsigned")
 
-    def _in_range(self, number: float) -> bool:
-        try:
-            return not (
-                (self.min is not None and number < self.min) or (self.max is not None and number > self.max)
-            )
-        except TypeError:  # a text bound (`min=abc`): Werkzeug raises per request, we never match
-            return False
 
 
 class IntConverter(_NumberConverter):
@@ -181,8 +174,11 @@ class IntConverter(_NumberConverter):
             number = int(value)
         except ValueError:  # NOTE: more than sys.get_int_max_str_digits() digits
             raise _Reject from None
-        if not self._in_range(number):
-            raise _Reject
+        try:
+            if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+                raise _Reject
+        except TypeError:  # a text bound (`min=abc`): Werkzeug raises on each request; never match
+            raise _Reject from None
         return number
 
     def fast_to_python(self) -> Callable[[str], Any]:
@@ -213,8 +209,11 @@ class FloatConverter(_NumberConverter):
         number = float(value)
         if number == math.inf or number == -math.inf:
             raise _Reject
-        if not self._in_range(number):
-            raise _Reject
+        try:
+            if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+                raise _Reject
+        except TypeError:  # a text bound, as for int
+            raise _Reject from None
         return number
 
     def to_url(self, value: Any) -> str:
