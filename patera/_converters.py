@@ -146,7 +146,6 @@ class _NumberConverter(BaseConverter):
             raise ValueError(f"{number!r} is negative but the converter is unsigned")
 
 
-
 class IntConverter(_NumberConverter):
     """``<int(fixed_digits=0, min=None, max=None, signed=False):name>``."""
 
