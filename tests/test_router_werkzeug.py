@@ -67,7 +67,7 @@ class _SpecInt(IntegerConverter):
         _check_range(self, number)
         text = str(abs(number))
         if self.fixed_digits:
-            pad = self.fixed_digits
+            pad: Any = self.fixed_digits
             pad = int(pad) if isinstance(pad, float) and pad.is_integer() else pad
             if isinstance(pad, int) and pad > sys.get_int_max_str_digits():
                 raise ValueError("no value has that many digits")
