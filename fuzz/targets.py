@@ -163,6 +163,16 @@ ROUTER_SEEDS = [
     b"\x01/<any(a, 'b'):k>/<float(min=0.5):f>\x00/a/1.5",
     b"\x02/x<string(length=2):s>y\x00/xaby",
     b"\x03/<uuid:u>\x00/<int(fixed_digits=3, signed=True):n>/\x00/-012/",
+    # issue 12: converter arguments as Werkzeug 3.1 reads them (odd literals, spacing, junk)
+    b"\x00/e/<int(min=1e3):a>\x00/e/1000",
+    b"\x00/e/<int(min=1.5, max=1_000):a>\x00/e/<int(True):b>/x\x00/e/7/x",
+    b"\x01/e/<int(signed=1):a>\x00/e/<path(1):p>/<uuid(x):u>\x00/e/-3",
+    b"\x02/e/<int(1,2):a>\x00/e/<string(minlength=3, maxlength=2):s>\x00/e/abc",
+    b"\x00/e/<any():a>\x00/e/<any(u'x', r\"y\",a ,):b>/z\x00/e/",
+    b"\x03/e/<int(min=-5, signed=True):a>\x00/e/<float(min=-1.5,signed='no'):f>/f\x00/e/-5",
+    b"\x00/e/<string(length='2', minlength=x):s>\x00/e/<int(fixed_digits=None, min=abc):n>/n\x00/e/ab",
+    b"\x00/e/<int( min = 1 ,, max=\xd9\xa3 ,):a>\x00/e/<int(min=1, 2):b>/b\x00/e/3",
+    b"\x00noslash\x00/<default(2.,):x>\x00/ab",
 ]
 ROUTER_TOKENS = [
     t.encode()
@@ -171,6 +181,7 @@ ROUTER_TOKENS = [
         "<default(", "length=", "minlength=", "maxlength=", "fixed_digits=", "min=", "max=", "signed=True", "signed=",
         "True", "None", "1e3", "-1", "4294967296", "99999999999", "\x00", "//", "..", "%2F", "%", "-", ".", "0.5",
         "12345678-1234-5678-1234-567812345678", "\u00fc", "\\",
+        "1_000", "1.5", "1e999", "u'", 'r"', ",,", " , ", "\u0663", "False", "nan", "inf", "(1,2)", "any()",
     )
 ]
 
@@ -323,6 +334,17 @@ def _multipart_seeds() -> list[bytes]:
         b"quoted-printable\r\n\r\na=3Db=\r\nc\r\n--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n"
     )
+    # issue 12: escaped (httpx, aiohttp, email) and old-IE filenames; unterminated quotes
+    seeds.append(
+        b"\x00\x03\x05\x07\x0b--xYz\r\nContent-Disposition: form-data; name=\"f\"; "
+        b"filename=\"C:\\\\Users\\\\me\\\\doc.txt\"\r\n\r\nx\r\n--xYz\r\nContent-Disposition: form-data; "
+        b"name=\"g\"; filename=\"C:\\Documents\\a.txt\"\r\n\r\ny\r\n--xYz\r\nContent-Disposition: form-data; "
+        b"name=\"h\"; filename=\"\\\\host\\share\\b.txt\"\r\n\r\nz\r\n--xYz--\r\n"
+    )
+    seeds.append(b"\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name=\"abc\r\n\r\nv\r\n--xYz--\r\n")
+    seeds.append(
+        b"\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name=\"a\"; filename=\"b\\\"\r\n\r\nv\r\n--xYz--\r\n"
+    )
     return seeds
 
 
@@ -331,6 +353,7 @@ MULTIPART_TOKENS = [
     b"; filename=\"f.txt\"", b"; name*=utf-8''%C3%BC", b"Content-Type: text/plain; charset=", b"_charset_",
     b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable", b"QUJD", b"=\r\n", b"=4",
     b"\\\"", b"\\", b" \t", b":", b"\x00", b"\xff", b"filename=\"C:\\dir\\f.png\"", b"form-data",
+    b"filename=\"C:\\\\Users\\\\f.txt\"", b"\\\\", b"name=\"unterminated",
 ]
 
 
@@ -401,7 +424,7 @@ def _options_roundtrip(data: bytes) -> None:
     params: dict[str, str] = {}
     for raw_name, value in zip(items[::2], items[1::2]):
         name = "".join(c for c in raw_name.lower() if c.isascii() and (c.isalnum() or c in "!#$%&'+-.^_`|~"))
-        if not name or name == "filename":
+        if not name:
             continue
         params[name] = value
     extended = bool(data[:1]) and data[0] & 1
@@ -416,13 +439,22 @@ def _options_roundtrip(data: bytes) -> None:
 
 
 def check_options_header(data: bytes) -> bool:
-    """Never raises; returns str -> str; quoted and RFC 5987 parameters round-trip."""
+    """Never raises; returns str -> str; quoted and RFC 5987 parameters round-trip.
+
+    ``strict=True`` raises only ValueError (an unterminated quote), else agrees with lenient.
+    """
     for text in (data.decode("latin-1"), data.decode("utf-8", "replace")):
         base, params = parse_options_header(text)
         assert isinstance(base, str)
         for name, value in params.items():
             assert isinstance(name, str) and isinstance(value, str)
             assert ";" not in name and "=" not in name, name
+        try:
+            strict = parse_options_header(text, strict=True)
+        except ValueError:
+            pass
+        else:
+            assert strict == (base, params), ("strict and lenient disagree", text)
     _options_roundtrip(data)
     return bool(params)
 
@@ -431,6 +463,9 @@ OPTIONS_SEEDS = [
     b'form-data; name="a"; filename="b.txt"', b"text/html; charset=UTF-8", b"attachment; filename*=utf-8''%C3%A4.txt",
     b'form-data; name="a\\"b"; filename="C:\\dir\\f.png"', b"a/b; x; y=; =z; q=\"unterminated",
     b"x; name*=punycode''%2B; name*=idna''%ff", b"x; a*=undefined''b",
+    b'form-data; name="f"; filename="C:\\\\Users\\\\me\\\\doc.txt"', b'form-data; filename="\\\\host\\share\\a"',
+    b'form-data; name="abc', b'form-data; name="a"; filename="b\\"',
+    b"\x00filename\x00C:\\Users\\doc.txt\x00name\x00a\"b",
 ]
 OPTIONS_TOKENS = [
     b";", b"=", b'"', b"\\", b"*=", b"''", b"utf-8''", b"punycode''", b"idna''", b"undefined''", b"%", b"%ff",

@@ -3,12 +3,20 @@
 A converter's ``regex`` decides what a path segment may look like; ``to_python``
 converts (or rejects, which ends matching as in Werkzeug); ``to_url`` builds.
 int/float accept ASCII digits only (SPEC §2.1).
+
+Arguments arrive as the rule parser pythonized them (bool, None, int, float or
+str) and are taken as Werkzeug 3.1 takes them: ``string`` lengths through
+``int()``, number bounds and ``fixed_digits`` as given, ``signed`` by truth
+value, and ``path``/``uuid`` ignore whatever they are passed. A bound that
+cannot be compared with a number (``min=abc``) makes the converter reject every
+value, where Werkzeug would raise on each request.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -28,6 +36,8 @@ __all__ = (
 
 # NOTE: (WHATWG URL §path-percent-encode-set) what Werkzeug leaves unescaped in paths.
 _PATH_SAFE = "!$&'()*+,/:;=@"
+# int() refuses longer digit strings, so no int variable is ever longer (0: no limit).
+_MAX_DIGITS = sys.get_int_max_str_digits() or 1 << 62
 
 
 class _Reject(ValueError):
@@ -62,35 +72,23 @@ class BaseConverter:
         return f"<{type(self).__name__} {self.name} {self.regex!r}>"
 
 
-def _check_int(what: str, value: Any, *, optional: bool = False, minimum: int | None = None) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{what} must be >= {minimum}, got {value!r}")
-
-
-def _check_bool(what: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{what} must be True or False, got {value!r}")
-
-
 class StringConverter(BaseConverter):
     """``<name>`` / ``<string(minlength=1, maxlength=None, length=None):name>``: one segment."""
 
     __slots__ = ("minlength", "maxlength", "length")
 
-    def __init__(self, minlength: int = 1, maxlength: int | None = None, length: int | None = None) -> None:
-        _check_int("minlength", minlength, minimum=0)
-        _check_int("maxlength", maxlength, optional=True, minimum=minlength)
-        _check_int("length", length, optional=True, minimum=0)
+    def __init__(self, minlength: Any = 1, maxlength: Any = None, length: Any = None) -> None:
+        # NOTE: (Werkzeug) int() coercion: 1.5 -> 1, True -> 1, "3" -> 3; "x" or None raise.
+        # Only what the regex uses is coerced: with `length`, the other two are not looked at.
         self.name = "string"
-        self.minlength, self.maxlength, self.length = minlength, maxlength, length
+        self.minlength: Any = minlength
+        self.maxlength: Any = maxlength
+        self.length: Any = length
         if length is not None:
-            self.regex = f"[^/]{{{length}}}"
+            self.regex = f"[^/]{{{int(length)}}}"
         else:
-            self.regex = f"[^/]{{{minlength},{'' if maxlength is None else maxlength}}}"
+            upper = "" if maxlength is None else str(int(maxlength))
+            self.regex = f"[^/]{{{int(minlength)},{upper}}}"
 
 
 class AnyConverter(BaseConverter):
@@ -99,17 +97,17 @@ class AnyConverter(BaseConverter):
     __slots__ = ("items",)
 
     def __init__(self, *items: str) -> None:
-        if not items:
-            raise ValueError("any() needs at least one item")
+        # NOTE: (Werkzeug) no items is allowed: the regex then matches only an empty segment.
         for item in items:
             if not isinstance(item, str) or "/" in item:
+                # Werkzeug accepts a "/" here and never matches it; SPEC §2.1 refuses it.
                 raise ValueError(f"any() items must be strings without '/', got {item!r}")
         self.name = "any"
         self.items = tuple(items)
         self.regex = "(?:" + "|".join(re.escape(item) for item in items) + ")"
 
     def to_url(self, value: Any) -> str:
-        if value in self.items:
+        if value in self.items or (value == "" and not self.items):  # builds the "" it matches
             return quote(value, safe=_PATH_SAFE)
         choices = ", ".join(repr(item) for item in sorted(self.items))
         raise ValueError(f"{value!r} is not one of {choices}")
@@ -122,7 +120,8 @@ class PathConverter(BaseConverter):
     weight = 200
     part_isolating = False
 
-    def __init__(self) -> None:
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        # NOTE: (Werkzeug) arguments are accepted and ignored: `path(1)` is `path`.
         self.name = "path"
         self.regex = "[^/].*?"
 
@@ -134,12 +133,13 @@ class _NumberConverter(BaseConverter):
     # NOTE: (SPEC §2.1) ASCII digits only, unlike Werkzeug's Unicode-aware \d.
     _digits: ClassVar[str] = ""
 
-    def _init_number(self, min: float | None, max: float | None, signed: bool) -> None:
-        _check_bool("signed", signed)
-        self.min, self.max, self.signed = min, max, signed
-        self.regex = ("-?" if signed else "") + self._digits
+    def _init_number(self, min: Any, max: Any, signed: Any) -> None:
+        # NOTE: (Werkzeug) bounds are kept as given (1e3 stays 1000.0); `signed` counts by truth value.
+        self.min, self.max, self.signed = min, max, bool(signed)
+        self.regex = ("-?" if self.signed else "") + self._digits
 
     def _check_range(self, number: float) -> None:
+        """Refuse to build a number the converter would not match (TypeError if a bound is text)."""
         if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
             raise ValueError(f"{number!r} is outside [{self.min}, {self.max}]")
         if number < 0 and not self.signed:
@@ -149,18 +149,21 @@ class _NumberConverter(BaseConverter):
 class IntConverter(_NumberConverter):
     """``<int(fixed_digits=0, min=None, max=None, signed=False):name>``."""
 
-    __slots__ = ("fixed_digits",)
+    __slots__ = ("_pad", "fixed_digits")
     _digits = "[0-9]+"
 
-    def __init__(
-        self, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False
-    ) -> None:
-        _check_int("fixed_digits", fixed_digits, minimum=0)
-        _check_int("min", min, optional=True)
-        _check_int("max", max, optional=True)
+    def __init__(self, fixed_digits: Any = 0, min: Any = None, max: Any = None, signed: Any = False) -> None:
         self._init_number(min, max, signed)
         self.name = "int"
+        # NOTE: (Werkzeug) compared as given: `fixed_digits=True` is 1, "4" or 1.5 never match.
         self.fixed_digits = fixed_digits
+        # What build pads to; 1e3 pads like 1000 so that every matched value builds.
+        pad: Any = fixed_digits
+        if isinstance(pad, float) and pad.is_integer():
+            pad = int(pad)
+        if isinstance(pad, int) and pad > _MAX_DIGITS:
+            pad = None  # no value that long matches (int() refuses it): refuse to build, not allocate
+        self._pad = pad
 
     def to_python(self, value: str) -> int:
         digits = len(value) - (value[0] == "-")
@@ -170,8 +173,11 @@ class IntConverter(_NumberConverter):
             number = int(value)
         except ValueError:  # NOTE: more than sys.get_int_max_str_digits() digits
             raise _Reject from None
-        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
-            raise _Reject
+        try:
+            if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+                raise _Reject
+        except TypeError:  # a text bound (`min=abc`): Werkzeug raises on each request; never match
+            raise _Reject from None
         return number
 
     def fast_to_python(self) -> Callable[[str], Any]:
@@ -182,13 +188,10 @@ class IntConverter(_NumberConverter):
     def to_url(self, value: Any) -> str:
         number = int(value)
         self._check_range(number)
-        text = str(abs(number)).zfill(self.fixed_digits)
+        text = str(abs(number))
+        if self.fixed_digits:
+            text = text.zfill(self._pad)  # TypeError for a pad that never matches ("4", 1.5, huge)
         return "-" + text if number < 0 else text
-
-
-def _check_number(what: str, value: Any) -> None:
-    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-        raise ValueError(f"{what} must be a number, got {value!r}")
 
 
 class FloatConverter(_NumberConverter):
@@ -197,9 +200,7 @@ class FloatConverter(_NumberConverter):
     __slots__ = ()
     _digits = r"[0-9]+\.[0-9]+"
 
-    def __init__(self, min: float | None = None, max: float | None = None, signed: bool = False) -> None:
-        _check_number("min", min)
-        _check_number("max", max)
+    def __init__(self, min: Any = None, max: Any = None, signed: Any = False) -> None:
         self._init_number(min, max, signed)
         self.name = "float"
 
@@ -207,8 +208,11 @@ class FloatConverter(_NumberConverter):
         number = float(value)
         if number == math.inf or number == -math.inf:
             raise _Reject
-        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
-            raise _Reject
+        try:
+            if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+                raise _Reject
+        except TypeError:  # a text bound, as for int
+            raise _Reject from None
         return number
 
     def to_url(self, value: Any) -> str:
@@ -230,7 +234,8 @@ class UUIDConverter(BaseConverter):
     __slots__ = ()
     identity = False
 
-    def __init__(self) -> None:
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        # NOTE: (Werkzeug) arguments are accepted and ignored, as for `path`.
         self.name = "uuid"
         self.regex = "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
 

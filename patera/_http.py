@@ -9,12 +9,6 @@ __all__ = ("parse_options_header",)
 _WS = " \t"
 
 
-def _is_windows_path(value: str, start: int) -> bool:
-    # NOTE: IE6/IE7 send full Windows paths ("C:\dir\f.png", "\\host\share\f") in
-    # filename="" without escaping the backslashes; unescaping would mangle them.
-    return value[start + 1 : start + 3] == ":\\" or value[start : start + 2] == "\\\\"
-
-
 def _decode_extended(value: str) -> str | None:
     """RFC 5987/2231 ``charset'lang'%XX`` value, or None when it is not one."""
     charset, sep, rest = value.partition("'")
@@ -56,13 +50,19 @@ def _parse_simple_params(rest: str) -> dict[str, str] | None:
     return params
 
 
-def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
+def parse_options_header(value: str | None, *, strict: bool = False) -> tuple[str, dict[str, str]]:
     """Split ``type/sub; a=b; c="d"`` into the lower-cased base and its parameters.
 
-    Parameter names are lower-cased; quoted strings honour ``\\"`` and ``\\\\``;
-    RFC 5987 ``name*=`` values are decoded and win over the plain ``name``.
-    Junk segments are skipped. One forward scan with ``str.find``: linear time,
-    no regex, so a hostile header cannot trigger backtracking.
+    Parameter names are lower-cased; quoted strings honour ``\\"`` and ``\\\\``
+    (so ``filename="C:\\\\a\\\\b.txt"``, as httpx, aiohttp and ``email`` send it, is
+    ``C:\\a\\b.txt``). A ``filename`` with any other backslash is an old-IE
+    unescaped path and is kept exactly as sent. RFC 5987 ``name*=`` values are
+    decoded and win over the plain ``name``. Junk segments are skipped. One
+    forward scan with ``str.find``: linear time, no regex, so a hostile header
+    cannot trigger backtracking.
+
+    Raises:
+        ValueError: ``strict`` and a quoted value is never closed (``name="abc``).
     """
     if not value:
         return "", {}
@@ -95,33 +95,40 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
             i += 1
         if i < n and value[i] == '"':
             i += 1
-            if name == "filename" and _is_windows_path(value, i):
-                close = value.find('"', i)
-                if close < 0:
-                    close = n
-                val = value[i:close]
-                i = close + 1
-            else:
-                pieces: list[str] = []
-                quote = value.find('"', i)
-                while True:
-                    # PERF: jump between quotes/backslashes with str.find; `quote`
-                    # is only recomputed once passed, so the scan stays linear.
-                    if quote != -1 and quote < i:
-                        quote = value.find('"', i)
-                    slash = value.find("\\", i, quote if quote >= 0 else n)
-                    if slash < 0:
-                        stop = quote if quote >= 0 else n
-                        pieces.append(value[i:stop])
-                        i = stop + 1
+            start = i
+            pieces: list[str] = []
+            unknown_escape = False
+            quote = value.find('"', i)
+            while True:
+                # PERF: jump between quotes/backslashes with str.find; `quote`
+                # is only recomputed once passed, so the scan stays linear.
+                if quote != -1 and quote < i:
+                    quote = value.find('"', i)
+                slash = value.find("\\", i, quote if quote >= 0 else n)
+                if slash < 0:
+                    if quote < 0:  # never closed
+                        if strict:
+                            raise ValueError(f"unterminated quoted value for parameter {name!r}")
+                        pieces.append(value[i:])
+                        close = i = n
                         break
-                    pieces.append(value[i:slash])
-                    nxt = value[slash + 1 : slash + 2]
-                    if nxt in ('"', "\\"):
-                        pieces.append(nxt)
-                    else:  # not an escape we know: keep the backslash literally
-                        pieces.append("\\" + nxt)
-                    i = slash + 2
+                    pieces.append(value[i:quote])
+                    close, i = quote, quote + 1
+                    break
+                pieces.append(value[i:slash])
+                nxt = value[slash + 1 : slash + 2]
+                if nxt in ('"', "\\"):
+                    pieces.append(nxt)
+                else:  # not an escape we know: keep the backslash literally
+                    pieces.append("\\" + nxt)
+                    unknown_escape = True
+                i = slash + 2
+            if unknown_escape and name == "filename":
+                # NOTE: IE6-8 send full Windows paths unescaped (C:\dir\f.png, \\host\share\f):
+                # a backslash before anything but a backslash or a quote means nothing was
+                # escaped, so the value is kept exactly as sent.
+                val = value[start:close]
+            else:
                 val = "".join(pieces)
             # skip whatever trails the closing quote up to the next ";"
             nxt_semi = value.find(";", i) if i < n else -1

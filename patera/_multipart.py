@@ -465,7 +465,10 @@ class MultipartParser:
             # PERF: a browser's plain field, `form-data; name="x"`, needs no general parse.
             name = disposition[17:-1]
         else:
-            kind, params = parse_options_header(disposition)
+            try:
+                kind, params = parse_options_header(disposition, strict=True)
+            except ValueError:  # `name="abc` is not a field named abc (SPEC §5)
+                raise _malformed("unterminated quoted parameter in Content-Disposition") from None
             if kind != "form-data":
                 raise _malformed("Content-Disposition is not form-data")
             name = params.get("name")

@@ -10,8 +10,12 @@ Deliberate differences from Werkzeug (SPEC §2): int/float match ASCII digits
 only, ``fixed_digits`` ignores a leading ``-``, a float overflowing to ``inf``
 fails validation; ``build()`` rejects out-of-range or wrongly signed numbers,
 writes floats in plain decimal notation, percent-encodes ``any`` values and
-writes UUIDs canonically. Registration is stricter: every malformed rule is a
-``ValueError`` naming it, and a rule shadowing another is ``DuplicateRoutePath``.
+writes UUIDs canonically. Converter arguments are read and coerced as Werkzeug
+does, so every rule Werkzeug registers registers here too, plus negative number
+literals (``int(min=-5, signed=True)``). A converter pattern that cannot compile
+(``string(minlength=3, maxlength=2)``) never matches instead of failing each
+request. Stricter: ``any`` items containing ``/`` are a ``ValueError``, and a rule
+shadowing another is ``DuplicateRoutePath``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ __all__ = (
 # NOTE: what Werkzeug leaves unescaped in query strings (form-encoded, so spaces become "+").
 _QUERY_SAFE = "!$'()*,/:;?@"
 _MULTI_SLASH = re.compile("/{2,}")
+_NEVER = re.compile("(?!)").match  # stands in for a converter regex that does not compile
 # Trie depth bound: freezing and matching recurse once per segment.
 _MAX_SEGMENTS = 128
 
@@ -73,56 +78,56 @@ _TOKEN = re.compile(
     r"|(?P<static>[^</]+)"
     r"|<(?:(?P<conv>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<args>.*?)\))?:)?(?P<var>[A-Za-z_][A-Za-z0-9_]*)>"
 )
+# The converter-argument grammar of Werkzeug 3.1 (rules.py ``parse_converter_args``), quirks
+# included: ``\d+.\d+`` takes any middle character, so ``1,2`` is one string argument, and
+# text after the last item that matches nothing is ignored. One addition (``negative``):
+# ``-5``/``-1.5`` literals, which Werkzeug refuses, so that bounds can be negative.
 _ARG = re.compile(
-    r"\s*(?:(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*)?"
-    r"""(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s,"'=()]+))"""
-    r"\s*(?P<end>,|\Z)"
+    r"""\s*(?:(?P<key>\w+)\s*=\s*)?
+    (?P<value>True|False|\d+.\d+|\d+.|\d+|[\w.]+|[urUR]?(?P<quoted>"[^"]*?"|'[^']*')|(?P<negative>-\d[\w.]*))
+    \s*,""",
+    re.VERBOSE,
 )
-_INT_LITERAL = re.compile(r"-?[0-9]+")
-_FLOAT_LITERAL = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)")
 _CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
 
 
-def _literal(bare: str) -> Any:
-    if bare in _CONSTANTS:
-        return _CONSTANTS[bare]
-    if _INT_LITERAL.fullmatch(bare):
-        return int(bare)
-    if _FLOAT_LITERAL.fullmatch(bare):
-        return float(bare)
-    return bare
+def _pythonize(text: str) -> Any:
+    """An unquoted argument as Werkzeug reads it: a constant, else int(), else float(), else text."""
+    if text in _CONSTANTS:
+        return _CONSTANTS[text]
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:  # NOTE: int() also refuses more than 4300 digits; float() then gives inf
+            pass
+    return text
 
 
 def _parse_args(argstr: str) -> tuple[list[Any], list[str], dict[str, Any]]:
-    """Parse ``a, "b,c", min=1, signed=True``.
+    """Parse ``a, "b,c", min=1, signed=True`` exactly as Werkzeug 3.1 does.
 
     Returns the positional values, the same positionals as written (``any()``
-    items are text, so ``1`` stays ``"1"``), and the keyword values.
+    items are text, so ``1`` stays ``"1"``), and the keyword values (a repeated
+    keyword: the last wins; positionals may follow keywords).
     """
     args: list[Any] = []
     raw: list[str] = []
     kwargs: dict[str, Any] = {}
-    pos, end = 0, len(argstr)
-    if not argstr.strip():
-        return args, raw, kwargs
-    while pos < end:
-        m = _ARG.match(argstr, pos)
-        if m is None or (m.group("end") == "," and m.end() == end):
-            raise ValueError(f"cannot parse converter arguments {argstr!r}")
-        bare = m.group("bare")
-        text: str = bare if bare is not None else (m.group("dq") if m.group("dq") is not None else m.group("sq"))
-        value = _literal(bare) if bare is not None else text  # quoted values are always strings
+    text = argstr + ","
+    position = 0
+    for m in _ARG.finditer(text):
+        if m.start() != position:
+            raise ValueError(f"cannot parse converter argument {text[position : m.start()]!r}")
+        position = m.end()
+        quoted = m.group("quoted")
+        written = quoted[1:-1] if quoted is not None else m.group("value")
+        value = written if quoted is not None else _pythonize(written)  # quoted values stay text
         key = m.group("key")
         if key is None:
-            if kwargs:
-                raise ValueError(f"positional converter argument after keyword in {argstr!r}")
             args.append(value)
-            raw.append(text)
-        elif key in kwargs:
-            raise ValueError(f"converter argument {key!r} given twice")
+            raw.append(written)
         else:
             kwargs[key] = value
-        pos = m.end()
     return args, raw, kwargs
 
 
@@ -180,9 +185,7 @@ def _split_rule(rule: str) -> tuple[list[_Part], list[tuple[bool, str]], list[tu
             args, raw, kwargs = _parse_args(m.group("args") or "")
             try:
                 conv = factory(*(raw if conv_name == "any" else args), **kwargs)
-            except TypeError as exc:
-                raise ValueError(f"bad arguments for converter {conv_name!r}: {exc}") from None
-            except ValueError as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # what Werkzeug refuses, as it does
                 raise ValueError(f"bad arguments for converter {conv_name!r}: {exc}") from None
             if static:
                 pieces = [re.escape("".join(pieces))]
@@ -395,11 +398,13 @@ class Router:
             if part.static:
                 state = state.static.setdefault(part.content, _State())
                 continue
-            if part.content not in self._regex_cache:  # compile now, so a bad pattern fails at registration
+            if part.content not in self._regex_cache:  # PERF: compiled once, at registration
                 try:
                     self._regex_cache[part.content] = re.compile(part.content).match
-                except (re.error, OverflowError) as exc:  # OverflowError: a length above re's repeat limit
-                    raise ValueError(f"Invalid URL rule {rule!r}: {exc}") from None
+                except (re.error, OverflowError):  # e.g. string(minlength=3, maxlength=2), length=1e11
+                    # NOTE: Werkzeug accepts such a rule and raises on every request that reaches
+                    # it; here the part never matches, so neither the app nor a request fails.
+                    self._regex_cache[part.content] = _NEVER
             key = part.key
             for existing, nxt in state._dyn:
                 if existing.key == key:

@@ -69,7 +69,18 @@ def on_shutdown(fn: F) -> F:
 
 
 def compose_rule(*parts: str) -> str:
-    """Join URL pieces, collapsing slashes; a trailing slash survives only from the last piece."""
+    """Join URL pieces, collapsing slashes; a trailing slash survives only from the last piece.
+
+    Every non-empty piece must start with ``/`` (SPEC §2.1, as Werkzeug requires of a rule):
+    a prefix does not make ``@get("noslash")`` valid. An empty piece adds nothing.
+
+    Raises:
+        ValueError: a piece does not start with a slash; the message names it.
+    """
+    for piece in parts:
+        if piece and not piece.startswith("/"):
+            full = "/".join(p for p in parts if p)
+            raise ValueError(f"URL rule {piece!r} must start with a slash (in {full!r}).")
     joined = "/" + "/".join(p.strip("/") for p in parts if p and p.strip("/"))
     last = parts[-1] if parts else ""
     if last.endswith("/") and joined != "/":

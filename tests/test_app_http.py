@@ -181,13 +181,70 @@ async def test_merge_slashes_redirect_never_leaves_the_host() -> None:
         (("", "/users", "/"), "/users/"),
         (("", "", "/x"), "/x"),
         (("", "/", "/"), "/"),
-        (("/api", "/users/", "<int:id>"), "/api/users/<int:id>"),
+        (("/api", "/users/", "/<int:id>"), "/api/users/<int:id>"),
         (("/api/", "//users", "//a//b/"), "/api/users/a/b/"),
         (("", "/users", ""), "/users"),
     ],
 )
 def test_rule_composition(parts: tuple[str, ...], rule: str) -> None:
     assert compose_rule(*parts) == rule
+
+
+@path("/api")
+class NoSlash(Controller):
+    @get("noslash")
+    async def odd(self, req: Request) -> Response:
+        return req.response.text("odd")
+
+
+def test_endpoint_rule_without_slash_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match="'noslash' must start with a slash"):
+        build_app(NoSlash)
+
+
+@path("/e")
+class OddArguments(Controller):
+    """Converter arguments Werkzeug 3.1 accepts (SPEC §2.1): the app builds, all routes work."""
+
+    @get("/a/<int(min=1e3):a>")
+    async def exponent(self, req: Request, a: int) -> Response:
+        return req.response.json({"a": a})
+
+    @get("/b/<path(1):b>")
+    async def path_arg(self, req: Request, b: str) -> Response:
+        return req.response.json({"b": b})
+
+    @get("/c/<string(minlength=3, maxlength=2):c>")
+    async def never(self, req: Request, c: str) -> Response:
+        return req.response.json({"c": c})
+
+    @get("/ok")
+    async def ok(self, req: Request) -> Response:
+        return req.response.text("ok")
+
+
+async def test_odd_converter_arguments_do_not_take_the_app_down() -> None:
+    async with PateraTestClient(build_app(OddArguments)) as client:
+        assert (await client.get("/e/a/1000")).json() == {"a": 1000}
+        assert (await client.get("/e/a/999")).status_code == 404
+        assert (await client.get("/e/b/x/y")).json() == {"b": "x/y"}
+        assert (await client.get("/e/c/abc")).status_code == 404  # Werkzeug: a 500 on every such request
+        assert (await client.get("/e/ok")).text == "ok"
+
+
+@pytest.mark.parametrize(
+    ("parts", "named"),
+    [
+        (("", "", "noslash"), "noslash"),
+        (("/api", "/users/", "<int:id>"), "<int:id>"),  # a prefix does not make it valid
+        (("", "users", "/x"), "users"),
+        (("api", "/users", "/x"), "api"),
+    ],
+)
+def test_rule_pieces_must_start_with_a_slash(parts: tuple[str, ...], named: str) -> None:
+    with pytest.raises(ValueError) as info:
+        compose_rule(*parts)
+    assert repr(named) in str(info.value) and "must start with a slash" in str(info.value)
 
 
 def test_url_for() -> None:

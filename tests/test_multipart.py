@@ -270,6 +270,79 @@ async def test_email_mime_encoder(crlf: bool, chunker: Chunker) -> None:
     assert content == TRICKY
 
 
+# ----------------------------------------------------------------------------- backslashes in filenames
+#
+# SPEC §5: `\\` and `\"` are escapes (httpx, aiohttp and `email` send C:\Users\me\doc.txt
+# as "C:\\Users\\me\\doc.txt"); a value with any other backslash is an old-IE unescaped
+# path and keeps its backslashes. safe_filename is the basename either way.
+# python-multipart is the reference for the basename: it unescapes, then keeps only the
+# last `\` component of a Windows-looking path.
+
+FILENAMES = [
+    # (filename parameter as sent, filename, safe_filename)
+    (r'"C:\\Users\\me\\doc.txt"', "C:\\Users\\me\\doc.txt", "doc.txt"),  # httpx, aiohttp, email
+    (r'"C:\Users\me\doc.txt"', "C:\\Users\\me\\doc.txt", "doc.txt"),  # urllib3 (HTML5 style)
+    (r'"C:\Documents\a.txt"', "C:\\Documents\\a.txt", "a.txt"),  # old IE
+    (r'"C:\My Documents\résumé.pdf"', "C:\\My Documents\\résumé.pdf", "résumé.pdf"),  # UTF-8 bytes
+    (r'"\\\\host\\share\\doc.txt"', "\\\\host\\share\\doc.txt", "doc.txt"),  # escaped UNC path
+    (r'"\\host\share\doc.txt"', "\\\\host\\share\\doc.txt", "doc.txt"),  # old-IE UNC path
+    (r'"C:\\dir\x.txt"', "C:\\\\dir\\x.txt", "x.txt"),  # mixed: not escaped, kept as sent
+    (r'"a\"b.txt"', 'a"b.txt', 'a"b.txt'),
+    (r'"dir\\sub/x.txt"', "dir\\sub/x.txt", "x.txt"),
+    (r'"trailing\\"', "trailing\\", ""),
+    (r'"..\\..\\.env"', "..\\..\\.env", "env"),
+    ('"plain.txt"', "plain.txt", "plain.txt"),
+    ("token.txt", "token.txt", "token.txt"),
+]
+
+
+def _filename_body(sent: str) -> bytes:
+    return (
+        b"--xYz\r\nContent-Disposition: form-data; name=\"f\"; filename=" + sent.encode("utf-8")
+        + b"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--xYz--\r\n"
+    )
+
+
+def _basename(name: str) -> str:
+    return re.split(r"[/\\]", name)[-1].lstrip(".")
+
+
+@pytest.mark.parametrize(("sent", "filename", "safe"), FILENAMES, ids=[f[0] for f in FILENAMES])
+@pytest.mark.parametrize("chunker", [whole, fixed(1)], ids=["whole", "1-byte"])
+async def test_filename_backslashes(sent: str, filename: str, safe: str, chunker: Chunker) -> None:
+    body = _filename_body(sent)
+    _fields, files = await parse_multipart(aiter_chunks(chunker(body)), ctype("xYz"), LIMITS)
+    [(name, upload)] = files
+    assert (name, upload.filename, upload.safe_filename) == ("f", filename, safe)
+    upload.close()
+    [(_, reference, _, _)] = oracle(body, b"xYz", whole(body))
+    assert reference is not None and _basename(reference) == safe
+
+
+ENCODED_FILENAMES = ["C:\\Users\\me\\doc.txt", "\\\\host\\share\\doc.txt", "back\\slash.txt", 'quote"d.txt', "doc.txt"]
+
+
+@pytest.mark.parametrize("filename", ENCODED_FILENAMES)
+async def test_real_encoders_round_trip_backslashes(filename: str) -> None:
+    """What httpx and the stdlib ``email`` package send comes back exactly as given."""
+    request = httpx.Request("POST", "http://test/", files=[("f", (filename, b"x", "text/plain"))])
+    msg = MIMEMultipart("form-data")
+    part = MIMEApplication(b"x", "octet-stream")
+    part.add_header("Content-Disposition", "form-data", name="f", filename=filename)
+    msg.attach(part)
+    email_body = msg.as_bytes(policy=policy.HTTP).split(b"\r\n\r\n", 1)[1]
+    encoded = [
+        ("httpx", request.read(), request.headers["content-type"]),
+        ("email", email_body, f'multipart/form-data; boundary="{msg.get_boundary()}"'),
+    ]
+    for encoder, body, content_type in encoded:
+        _fields, files = await parse_multipart(aiter_chunks(whole(body)), content_type, LIMITS)
+        [(_name, upload)] = files
+        expected = filename.replace('"', "%22") if encoder == "httpx" else filename  # httpx: HTML5 %22
+        assert (upload.filename, upload.safe_filename) == (expected, _basename(expected)), (encoder, body)
+        upload.close()
+
+
 # ----------------------------------------------------------------------------- differential test (oracle)
 
 
@@ -326,8 +399,28 @@ def random_name(rng: random.Random) -> str:
     return "".join(rng.choice(NAME_ALPHABET) for _ in range(rng.randint(1, 12)))
 
 
+def random_filename(rng: random.Random) -> str:
+    """A name, sometimes a Windows path (which python-multipart cuts to its last component)."""
+    shape = rng.random()
+    if shape < 0.2:
+        return "C:\\" + random_name(rng) + "\\" + random_name(rng)
+    if shape < 0.3:
+        return "\\\\host\\" + random_name(rng)
+    if shape < 0.4:
+        return random_name(rng) + "\\" + random_name(rng)
+    return random_name(rng)
+
+
 def quote(value: str) -> str:
-    return '"' + value.replace('"', '\\"') + '"'
+    """An RFC 9110 quoted-string, as httpx, aiohttp and ``email`` write one."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def python_multipart_view(filename: str) -> str:
+    """What python-multipart reports for a filename: Windows-looking paths cut to the last part."""
+    if filename[1:3] == ":\\" or filename[:2] == "\\\\":
+        return filename.split("\\")[-1]
+    return filename
 
 
 def random_content(rng: random.Random, boundary: bytes, text: bool) -> bytes:
@@ -366,7 +459,7 @@ def random_body(rng: random.Random) -> tuple[bytes, bytes, list[tuple[str, str |
     for _ in range(rng.randint(0, 8)):
         name = random_name(rng)
         is_file = rng.random() < 0.5
-        filename = random_name(rng) if is_file else None
+        filename = random_filename(rng) if is_file else None
         content_type = rng.choice(["application/octet-stream", "image/png", None]) if is_file else None
         content = random_content(rng, boundary, text=not is_file)
         disposition = f"form-data; name={quote(name)}"
@@ -384,8 +477,9 @@ def random_body(rng: random.Random) -> tuple[bytes, bytes, list[tuple[str, str |
 @pytest.mark.parametrize("seed", range(120))
 async def test_differential_against_python_multipart(seed: int) -> None:
     rng = random.Random(seed)
-    body, boundary, _ = random_body(rng)
+    body, boundary, generated = random_body(rng)
     expected = oracle(body, boundary, randomly(seed)(body))
+    sent_filenames = iter([filename for _, filename, _, _ in generated if filename is not None])
     fields, files = await parse_multipart(
         aiter_chunks(randomly(seed + 1)(body)),
         f"multipart/form-data; boundary={quote(boundary.decode())}",
@@ -397,7 +491,9 @@ async def test_differential_against_python_multipart(seed: int) -> None:
             assert next(fields_iter) == (name, data.decode("utf-8"))
         else:
             got_name, upload = next(files_iter)
-            assert (got_name, upload.filename, upload.read()) == (name, filename, data)
+            assert (got_name, upload.read()) == (name, data)
+            assert upload.filename == next(sent_filenames)  # escaped backslashes come back single
+            assert python_multipart_view(upload.filename) == filename
             assert upload.content_type == (content_type or "application/octet-stream")
             upload.close()
     assert next(fields_iter, None) is None and next(files_iter, None) is None
@@ -476,6 +572,12 @@ MALFORMED = {
     "space-in-header-name": b"--xYz\r\nContent-Disposition : form-data; name=\"a\"\r\n\r\nv\r\n--xYz--",
     "fold-without-header": b"--xYz\r\n x: y\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--xYz--",
     "near-miss-only": b"--xYz-X\r\n",
+    # SPEC §5: an unterminated quoted parameter is a 400, not a field named `abc`
+    # (python-multipart names it `"abc`, quote included).
+    "unterminated-name": b"--xYz\r\nContent-Disposition: form-data; name=\"abc\r\n\r\nv\r\n--xYz--\r\n",
+    "unterminated-filename": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"; filename=\"abc\r\n\r\nv\r\n--xYz--\r\n",
+    "unterminated-after-escape": b"--xYz\r\nContent-Disposition: form-data; name=\"a\\\"\r\n\r\nv\r\n--xYz--\r\n",
+    "unterminated-junk-param": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"; x=\"y\r\n\r\nv\r\n--xYz--\r\n",
 }
 
 
@@ -775,6 +877,9 @@ async def test_temp_files_are_closed_on_error(recording: type[Recording], failur
         ('form-data; NAME="a\\"b\\\\c"', ("form-data", {"name": 'a"b\\c'})),
         ('form-data; name="semi;colon"; filename="x.txt"', ("form-data", {"name": "semi;colon", "filename": "x.txt"})),
         ('form-data; filename="C:\\Documents\\file1.png"', ("form-data", {"filename": "C:\\Documents\\file1.png"})),
+        ('form-data; filename="C:\\\\Users\\\\a.txt"', ("form-data", {"filename": "C:\\Users\\a.txt"})),
+        ('form-data; filename="\\\\\\\\h\\\\s\\\\a"', ("form-data", {"filename": "\\\\h\\s\\a"})),
+        ('form-data; name="C:\\Documents"', ("form-data", {"name": "C:\\Documents"})),  # only filename is IE-special
         ("form-data; filename*=UTF-8''%E2%82%AC.txt; filename=\"e.txt\"", ("form-data", {"filename": "€.txt"})),
         ("a/b; junk; =x; ; q = 1 ;r=\"unterminated", ("a/b", {"q": "1", "r": "unterminated"})),
         ('a/b; x="1" trailing; y=2', ("a/b", {"x": "1", "y": "2"})),
@@ -782,6 +887,15 @@ async def test_temp_files_are_closed_on_error(recording: type[Recording], failur
 )
 def test_parse_options_header(value: str | None, expected: tuple[str, dict[str, str]]) -> None:
     assert parse_options_header(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ['form-data; name="abc', 'form-data; name="a"; filename="b', 'form-data; name="a\\"', 'x; y="\\'],
+)
+def test_parse_options_header_strict_refuses_unterminated_quotes(value: str) -> None:
+    with pytest.raises(ValueError, match="unterminated"):
+        parse_options_header(value, strict=True)
+    parse_options_header(value)  # lenient (Content-Type parameters): no error
 
 
 def test_parse_options_header_is_linear() -> None:

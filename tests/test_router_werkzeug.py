@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import random
+import re
+import sys
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -26,18 +28,23 @@ from werkzeug.routing.converters import (  # noqa: E402
     AnyConverter,
     FloatConverter,
     IntegerConverter,
+    UnicodeConverter,
     UUIDConverter,
     ValidationError,
 )
 from urllib.parse import quote  # noqa: E402
 
-from patera._router import RequestRedirect, Router  # noqa: E402
+from patera._router import RequestRedirect, Router, _parse_args  # noqa: E402
 from patera.exceptions import DuplicateRoutePath, MethodNotAllowed, NotFound  # noqa: E402
 
 # --------------------------------------------------------------------------- reference
 
 class _SpecInt(IntegerConverter):
-    """SPEC §2.1: ASCII digits only; fixed_digits excludes the sign; build rejects out-of-range."""
+    """SPEC §2.1: ASCII digits only; fixed_digits excludes the sign; build rejects out-of-range.
+
+    Issue 12: a bound that cannot be compared (``min=abc``) rejects instead of raising
+    TypeError per request; a ``fixed_digits`` like ``1e3`` pads like ``1000`` when building.
+    """
 
     regex = "[0-9]+"
 
@@ -48,14 +55,23 @@ class _SpecInt(IntegerConverter):
             number = int(value)
         except ValueError as exc:
             raise ValidationError() from exc
-        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
-            raise ValidationError()
+        try:
+            if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+                raise ValidationError()
+        except TypeError as exc:
+            raise ValidationError() from exc
         return number
 
     def to_url(self, value: Any) -> str:
         number = int(value)
         _check_range(self, number)
-        text = str(abs(number)).zfill(self.fixed_digits)
+        text = str(abs(number))
+        if self.fixed_digits:
+            pad: Any = self.fixed_digits
+            pad = int(pad) if isinstance(pad, float) and pad.is_integer() else pad
+            if isinstance(pad, int) and pad > sys.get_int_max_str_digits():
+                raise ValueError("no value has that many digits")
+            text = text.zfill(pad)
         return "-" + text if number < 0 else text
 
 
@@ -72,7 +88,10 @@ class _SpecFloat(FloatConverter):
     regex = r"[0-9]+\.[0-9]+"
 
     def to_python(self, value: str) -> Any:
-        number = super().to_python(value)
+        try:
+            number = super().to_python(value)
+        except TypeError as exc:  # issue 12: a text bound rejects instead of raising per request
+            raise ValidationError() from exc
         if math.isinf(number):
             raise ValidationError()
         return number
@@ -90,10 +109,26 @@ class _SpecFloat(FloatConverter):
 
 
 class _SpecAny(AnyConverter):
-    """SPEC §2.6: built values are percent-encoded like every other variable."""
+    """SPEC §2.6: built values are percent-encoded like every other variable.
+
+    Issue 12: ``any()`` without items builds the empty segment, the one value it matches.
+    """
 
     def to_url(self, value: Any) -> str:
+        if value == "" and not self.items:
+            return ""
         return quote(super().to_url(value), safe="!$&'()*+,/:;=@")
+
+
+class _SpecString(UnicodeConverter):
+    """Issue 12: a length pattern that cannot compile never matches (Werkzeug raises per request)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        try:
+            re.compile(self.regex)
+        except (re.error, OverflowError):
+            self.regex = "(?!)"
 
 
 class _SpecUUID(UUIDConverter):
@@ -103,7 +138,9 @@ class _SpecUUID(UUIDConverter):
         return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
 
-_CONVERTERS = {"int": _SpecInt, "float": _SpecFloat, "any": _SpecAny, "uuid": _SpecUUID}
+_CONVERTERS = {
+    "int": _SpecInt, "float": _SpecFloat, "any": _SpecAny, "uuid": _SpecUUID, "string": _SpecString, "default": _SpecString,
+}
 
 
 def _reference(rules: list[tuple[str, frozenset[str], str]], strict: bool, merge: bool = True) -> Any:
@@ -409,6 +446,182 @@ def test_differential_case_count() -> None:
     """Documents the size of the generated differential run (see module docstring)."""
     matches = (len(SEEDS) + 8) * 2 * 3 * PATHS_PER_RULESET
     assert matches >= 9000
+
+
+# --------------------------------------------------------------------------- rule definitions (issue 12)
+#
+# A generated corpus of converter argument lists: every kind of literal Werkzeug's
+# grammar knows (ints with underscores, floats, exponents, booleans, None, quoted and
+# bare strings, Unicode digits), positional and keyword, with odd spacing, trailing
+# commas and junk. Both sides must agree on accepted/refused; for accepted rules,
+# on matching and building. The only allowed disagreements are the documented ones:
+# patera reads negative literals (Werkzeug refuses them), keeps numeric any() items as
+# written (Werkzeug raises TypeError) and refuses any() items containing "/". Rules with
+# negative literals are then still compared, against Werkzeug's converters given the same
+# arguments (its reader patched to accept them).
+
+_LITERALS = [
+    "0", "1", "2", "3", "4", "10", "007", "1_000", "1_0", "٣", "99999999999", "1" * 4400,
+    "1.5", "0.5", "2.", "2.0", "1e3", "1E2", "1.5e3", "1_0.5", ".5", "1e999", "inf", "nan",
+    "True", "False", "None", "true",
+    '"a"', "'b c'", '"1"', '"3"', '"x,y"', '"a/b"', "u'x'", 'r"y"', '""', "'-1'", '"a)b"', '"é"',
+    "a", "abc", "x.y", "é", "a1", "_",
+    "-5", "-1.5", "-0", "-1_0",
+    "-", "=", "@", "1x", "1,2", "1 2",
+]
+_KEYS = ["min", "max", "signed", "fixed_digits", "length", "minlength", "maxlength", "bogus", "é", "1"]
+_SEPARATORS = [",", ", ", " , ", ",\t", ",  ", ",,"]
+_KINDS = ["", "default", "string", "int", "int", "float", "any", "any", "path", "uuid", "nope"]
+
+
+_ITEM_LITERALS = [lit for lit in _LITERALS if lit[:1] in "\"'ur" or lit.isidentifier()]
+
+
+def _gen_arglist(rnd: random.Random, kind: str) -> str:
+    items: list[str] = []
+    plain_items = kind == "any" and rnd.random() < 0.5  # any() as people write it: text items only
+    for _ in range(rnd.choice([0, 1, 1, 2, 2, 3, 4])):
+        value = rnd.choice(_ITEM_LITERALS if plain_items else _LITERALS)
+        if not plain_items and rnd.random() < 0.5:
+            eq = rnd.choice(["=", "=", " = ", "= ", " ="])
+            items.append(rnd.choice(_KEYS) + eq + value)
+        else:
+            items.append(value)
+    text = ""
+    for index, item in enumerate(items):
+        text += item if index == 0 else rnd.choice(_SEPARATORS) + item
+    if rnd.random() < 0.15:
+        text = rnd.choice([" ", "  ", "\t"]) + text
+    if rnd.random() < 0.15:
+        text += rnd.choice([",", " ", ", ", " ,"])
+    return text
+
+
+def _gen_definition(rnd: random.Random) -> str:
+    """One rule with one or two variables whose converters take generated arguments."""
+    pieces = ["/r"]
+    for index in range(rnd.choice([1, 1, 1, 2])):
+        kind = rnd.choice(_KINDS)
+        args = f"({_gen_arglist(rnd, kind)})" if kind and rnd.random() < 0.9 else ""
+        pieces.append(f"/<{kind}{args}:v{index}>" if kind else f"/<v{index}>")
+    if rnd.random() < 0.2:
+        pieces.append(rnd.choice(["/", "/edit"]))
+    return "".join(pieces)
+
+
+def _wz_items(argstr: str) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    try:
+        return werkzeug_routing.rules.parse_converter_args(argstr)  # type: ignore[no-any-return]
+    except ValueError:
+        return None
+
+
+_VARIABLE = re.compile(r"<(?:(\w+)(?:\((.*?)\))?:)?\w+>")
+
+
+def _documented_acceptance(rule: str) -> bool:
+    """Patera registers it, Werkzeug does not, for a documented reason."""
+    for conv, argstr in _VARIABLE.findall(rule):
+        parsed = _wz_items(argstr or "")
+        if parsed is None and re.search(r"-\d", argstr):
+            return True  # negative literals
+        if conv == "any" and parsed is not None and any(not isinstance(item, str) for item in parsed[0]):
+            return True  # any(1, 2): items as written
+    return False
+
+
+def _args_with_negatives(argstr: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Werkzeug's argument reader plus the negative literals patera adds (for the reference map)."""
+    args, _written, kwargs = _parse_args(argstr)
+    return tuple(args), kwargs
+
+
+def _documented_refusal(rule: str) -> bool:
+    """Werkzeug registers it, patera refuses it (SPEC §2.1): an any() item containing '/'."""
+    return any(conv == "any" and "/" in (argstr or "") for conv, argstr in _VARIABLE.findall(rule))
+
+
+_SEGMENTS = [
+    "0", "1", "7", "12", "123", "1234", "1000", "999", "1001", "-3", "-1000", "1.5", "-1.5", "0.5", "1000.0",
+    "a", "ab", "abc", "b c", "x,y", "1,2", "é", "y", "_", "", "x{-1}", "True", "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+    "٣", "1" * 1000,
+]
+_BUILD_VALUES: list[Any] = [0, 7, 12, 1000, -3, 1.5, -0.5, 1000.0, "a", "abc", "b c", "x,y", "", "é", True, None,
+                            uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")]
+
+
+def _wz_registers(rules: list[str]) -> Any:
+    try:
+        return _reference([(rule, frozenset({"GET"}), f"e{i}") for i, rule in enumerate(rules)], strict=False)
+    except (ValueError, TypeError, LookupError, OverflowError, SyntaxError):
+        return None
+
+
+def _we_register(rules: list[str]) -> Router | None:
+    router = Router()
+    try:
+        for i, rule in enumerate(rules):
+            router.add(rule, ["GET"], f"e{i}", f"e{i}")
+    except ValueError:
+        return None
+    return router
+
+
+DEFINITION_SEEDS = range(10)
+DEFINITIONS_PER_SEED = 100
+
+
+@pytest.mark.parametrize("seed", DEFINITION_SEEDS)
+def test_generated_rule_definitions_match_werkzeug(seed: int) -> None:
+    rnd = random.Random(f"definitions-{seed}")
+    for _ in range(DEFINITIONS_PER_SEED):
+        odd = _gen_definition(rnd)
+        wz_single, ours_single = _wz_registers([odd]), _we_register([odd])
+        negative = False
+        if (wz_single is None) != (ours_single is None):
+            if ours_single is None:
+                assert _documented_refusal(odd), ("patera refuses a rule Werkzeug accepts", odd)
+                continue
+            assert _documented_acceptance(odd), ("patera accepts a rule Werkzeug refuses", odd)
+            if "any(" in odd:
+                continue
+            negative = True  # compare with Werkzeug's converters given the same (negative) arguments
+        if ours_single is None:
+            continue
+        # One odd rule among ordinary ones: the others keep working, and every path agrees.
+        rules = [odd, "/ok", "/r/<name>/x", "/r/static"]
+        if negative:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(werkzeug_routing.rules, "parse_converter_args", _args_with_negatives)
+                adapter = _wz_registers(rules)
+        else:
+            adapter = _wz_registers(rules)
+        router = _we_register(rules)
+        assert adapter is not None and router is not None, rules
+        assert _our_outcome(router, "/ok", "GET") == ("ok", "e1", {})
+        names = re.findall(r"<(?:[^<>]*:)?(\w+)>", odd)
+        template = re.sub(r"<[^<>]*>", "\x00", odd)
+        for _ in range(10):
+            path = template
+            for _name in names:
+                path = path.replace("\x00", rnd.choice(_SEGMENTS + ["a/b"] * ("path" in odd)), 1)
+            for method in ("GET", "POST"):
+                assert _our_outcome(router, path, method) == _wz_outcome(adapter, path, method), (odd, path, method)
+        for _ in range(4):
+            values = {name: rnd.choice(_BUILD_VALUES) for name in names}
+            assert _our_build(router, "e0", values) == _wz_build(adapter, "e0", values), (odd, values)
+
+
+def test_rule_definition_corpus_is_varied() -> None:
+    """The corpus reaches both sides of every documented difference (guards the generator)."""
+    seen = {"both accept": 0, "both refuse": 0, "only patera": 0, "only werkzeug": 0}
+    rnd = random.Random("definitions-varied")
+    for _ in range(500):
+        odd = _gen_definition(rnd)
+        wz, ours = _wz_registers([odd]) is not None, _we_register([odd]) is not None
+        key = "both accept" if wz and ours else "both refuse" if not (wz or ours) else "only patera" if ours else "only werkzeug"
+        seen[key] += 1
+    assert all(count > 0 for count in seen.values()), seen
 
 
 _hypothesis = pytest.importorskip("hypothesis")
