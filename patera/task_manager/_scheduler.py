@@ -20,7 +20,7 @@ from loguru import logger
 
 from .._background import run_sync_or_async
 from ._clock import Clock, SystemClock
-from ._triggers import Trigger, build_trigger, to_aware
+from ._triggers import DateTrigger, Trigger, build_trigger, to_aware
 
 __all__ = ("Scheduler", "Job", "JobLookupError", "FireLock", "current_fire_time")
 
@@ -182,7 +182,8 @@ class Scheduler:
         if id in self.jobs:
             self.remove_job(id)
         self.jobs[job.id] = job
-        self._schedule(job, first or built.next_fire_time(now - _TICK))
+        # a date trigger's default run_date is "now", which must still count as ahead
+        self._schedule(job, first or built.next_fire_time(now - _TICK if isinstance(built, DateTrigger) else now))
         return job
 
     def _schedule(self, job: Job, fire_time: datetime | None) -> None:
