@@ -16,7 +16,7 @@ from typing import Any
 
 from .exceptions import MissingDependency
 
-__all__ = ("run", "require_server", "resolve_app", "to_hypercorn_path")
+__all__ = ("require_server", "resolve_app", "run", "to_hypercorn_path")
 
 
 def require_server() -> Any:

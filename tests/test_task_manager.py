@@ -77,7 +77,7 @@ async def test_interval_job_runs_at_each_fire_time(clock_and_scheduler: tuple[Ma
     assert fired == []
     for step in range(1, 4):
         clock.advance(10)
-        await until(lambda: len(fired) == step)
+        await until(lambda n=step: len(fired) == n)  # type: ignore[misc]
     assert fired == [T0 + timedelta(seconds=s) for s in (10, 20, 30)]
     assert job.next_run_time == T0 + timedelta(seconds=40)
 
@@ -360,3 +360,33 @@ def test_alias_module() -> None:
 
     assert patera.taskmanager.TaskManager is patera.task_manager.TaskManager
     assert patera.taskmanager.schedule_job is patera.task_manager.schedule_job
+
+
+@pytest.mark.parametrize(("start", "expected_local"), [
+    # spring forward (29 March 2026): 02:00 does not exist, 02:30 runs after the gap, once
+    (datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
+     ["00:30+0100", "01:30+0100", "03:30+0200", "04:30+0200", "05:30+0200", "06:30+0200"]),
+    # fall back (25 October 2026): 02:30 happens twice and an every-hour job runs in both copies
+    (datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+     ["00:30+0200", "01:30+0200", "02:30+0200", "02:30+0100", "03:30+0100", "04:30+0100", "05:30+0100"]),
+])
+async def test_running_through_dst_transitions_neither_skips_nor_doubles(
+    start: datetime, expected_local: list[str]
+) -> None:
+    zone = ZoneInfo("Europe/Ljubljana")
+    clock = ManualClock(start)
+    scheduler = Scheduler(timezone=zone, clock=clock)
+    fired: list[datetime] = []
+    scheduler.add_job(lambda: fired.append(current_fire_time()), "cron", crontab="30 * * * *")  # type: ignore[arg-type]
+    scheduler.start()
+    try:
+        for _ in range(4 * len(expected_local)):  # quarter-hour steps through the night
+            clock.advance(15 * 60)
+            await settle()
+        await until(lambda: len(fired) >= len(expected_local))
+        await asyncio.sleep(0.05)
+    finally:
+        await scheduler.shutdown(2)
+    local = [f.astimezone(zone).strftime("%H:%M%z") for f in fired]
+    assert local[: len(expected_local)] == expected_local
+    assert len(set(fired)) == len(fired)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-__all__ = ("build_message", "check_header_value", "recipients_of", "envelope_sender")
+__all__ = ("build_message", "check_header_value", "envelope_sender", "recipients_of")
 
 
 def check_header_value(name: str, value: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..exceptions import MissingDependency, PateraError
 
-__all__ = ("SmtpSettings", "EmailDeliveryError", "deliver", "aiosmtplib_module")
+__all__ = ("EmailDeliveryError", "SmtpSettings", "aiosmtplib_module", "deliver")
 
 
 class EmailDeliveryError(PateraError):
@@ -120,7 +120,7 @@ async def deliver(settings: SmtpSettings, message: EmailMessage, sender: str, re
             await asyncio.to_thread(_deliver_smtplib, settings, message, sender, recipients)
     except EmailDeliveryError as exc:
         raise EmailDeliveryError(f"sending email via {settings.describe()} failed: {exc}") from None
-    except (OSError, smtplib.SMTPException, ssl.SSLError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise EmailDeliveryError(
             f"sending email via {settings.describe()} failed: {type(exc).__name__}: {exc}"
         ) from exc

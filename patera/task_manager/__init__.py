@@ -10,16 +10,16 @@ from ._scheduler import Job, JobLookupError, Scheduler, current_fire_time
 from ._triggers import CronTrigger, DateTrigger, IntervalTrigger, Trigger
 
 __all__ = (
-    "TaskManager",
-    "schedule_job",
-    "Job",
-    "JobLookupError",
-    "Scheduler",
-    "current_fire_time",
-    "ManualClock",
-    "SystemClock",
-    "Trigger",
-    "IntervalTrigger",
     "CronTrigger",
     "DateTrigger",
+    "IntervalTrigger",
+    "Job",
+    "JobLookupError",
+    "ManualClock",
+    "Scheduler",
+    "SystemClock",
+    "TaskManager",
+    "Trigger",
+    "current_fire_time",
+    "schedule_job",
 )

@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ("Clock", "SystemClock", "ManualClock")
+__all__ = ("Clock", "ManualClock", "SystemClock")
 
 #: Longest single sleep: wall-clock jumps (NTP, suspend) are noticed within this.
 _MAX_NAP = 30.0

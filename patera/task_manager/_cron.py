@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-__all__ = ("CronSpec", "parse_field", "cron_spec_from_fields", "cron_spec_from_crontab", "FIELD_NAMES")
+__all__ = ("FIELD_NAMES", "CronSpec", "cron_spec_from_crontab", "cron_spec_from_fields", "parse_field")
 
 FIELD_NAMES = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
 _BOUNDS = {

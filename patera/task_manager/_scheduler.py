@@ -22,7 +22,7 @@ from .._background import run_sync_or_async
 from ._clock import Clock, SystemClock
 from ._triggers import DateTrigger, Trigger, build_trigger, to_aware
 
-__all__ = ("Scheduler", "Job", "JobLookupError", "FireLock", "current_fire_time")
+__all__ = ("FireLock", "Job", "JobLookupError", "Scheduler", "current_fire_time")
 
 _fire_time: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("patera_fire_time", default=None)
 _TICK = timedelta(microseconds=1)  # "from now on, now included"
@@ -154,9 +154,10 @@ class Scheduler:
 
         Raises:
             ValueError: unknown trigger or option, or a duplicate ``id`` without ``replace_existing``.
+            TypeError: ``func`` is not callable.
         """
         if not callable(func):
-            raise ValueError(f"job function must be callable, got {func!r}")
+            raise TypeError(f"job function must be callable, got {func!r}")
         if id is not None and id in self.jobs and not replace_existing:
             raise ValueError(f"a job with id {id!r} already exists (pass replace_existing=True)")
         now = self.clock.now()
@@ -265,7 +266,11 @@ class Scheduler:
             if not self.paused:
                 for job in list(self.jobs.values()):
                     if job.run_at is not None and job.run_at <= now:
-                        self._fire(job, now)
+                        try:
+                            self._fire(job, now)
+                        except Exception:  # noqa: BLE001 - one broken trigger must not stop the others
+                            logger.exception("job {!r} could not be scheduled; it is paused", job.name)
+                            job.fire_time = job.run_at = None
                     if job.run_at is not None:
                         wait = (job.run_at - now).total_seconds()
                         delay = wait if delay is None else min(delay, wait)

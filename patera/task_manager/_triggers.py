@@ -15,8 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._cron import CronSpec, cron_spec_from_crontab, cron_spec_from_fields
 
-__all__ = ("Trigger", "IntervalTrigger", "CronTrigger", "DateTrigger", "build_trigger", "resolve_timezone",
-           "local_timezone", "EPOCH")
+__all__ = (
+    "EPOCH",
+    "CronTrigger",
+    "DateTrigger",
+    "IntervalTrigger",
+    "Trigger",
+    "build_trigger",
+    "local_timezone",
+    "resolve_timezone",
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_SECOND = timedelta(seconds=1)

@@ -10,4 +10,4 @@ from ..task_manager import (
     schedule_job,
 )
 
-__all__ = ("TaskManager", "schedule_job", "Job", "JobLookupError", "current_fire_time", "ManualClock", "SystemClock")
+__all__ = ("Job", "JobLookupError", "ManualClock", "SystemClock", "TaskManager", "current_fire_time", "schedule_job")
