@@ -283,3 +283,22 @@ def test_bad_trigger_options_raise_value_error(kind: str, options: dict[str, obj
 
 def test_impossible_date_never_fires() -> None:
     assert trigger("cron", crontab="0 0 31 2 *").next_fire_time(START) is None
+
+
+@pytest.mark.parametrize("local_start", [
+    datetime(2026, 3, 29, 1, 50, tzinfo=LJUBLJANA),  # 10 minutes before the clocks jump
+    datetime(2026, 10, 25, 2, 50, tzinfo=LJUBLJANA),  # 10 minutes before the hour repeats
+])
+def test_second_level_fields_keep_an_even_pace_through_the_transition(local_start: datetime) -> None:
+    fires = sequence(trigger("cron", tz=LJUBLJANA, second="*/20"), local_start.astimezone(UTC), 90)
+    assert {b - a for a, b in itertools.pairwise(fires)} == {timedelta(seconds=20)}
+    assert fires[0] - local_start == timedelta(seconds=20)
+
+
+def test_a_far_away_start_still_orders_wall_times_around_the_gap() -> None:
+    # 02:30 does not exist on 29 March and runs at 03:30 CEST, after the 03:10 run
+    trig = trigger("cron", tz=LJUBLJANA, hour="2,3", minute="10,30")
+    start = datetime(2026, 3, 28, 12, 0, tzinfo=LJUBLJANA).astimezone(UTC)
+    fires = [f.astimezone(LJUBLJANA).strftime("%d %H:%M%z") for f in sequence(trig, start, 7)]
+    assert fires == ["29 03:10+0200", "29 03:30+0200", "30 02:10+0200", "30 02:30+0200", "30 03:10+0200",
+                     "30 03:30+0200", "31 02:10+0200"]

@@ -166,26 +166,49 @@ class CronTrigger(Trigger):
         both = [first.astimezone(UTC), second.astimezone(UTC)]
         return both if self.spec.every_hour else both[:1]
 
+    def _offsets_around(self, when: datetime) -> tuple[timedelta, timedelta]:
+        before = (when - _DST_MARGIN).astimezone(self.timezone).utcoffset() or timedelta(0)
+        after = (when + _DST_MARGIN).astimezone(self.timezone).utcoffset() or timedelta(0)
+        return before, after
+
+    def _first_in_wall_order(self, after: datetime) -> datetime | None:
+        for wall in self.spec.walls_from(after.astimezone(self.timezone).replace(tzinfo=None)):
+            instant = self._instants(wall)[0]
+            if instant > after:
+                return instant
+            if self.end_date is not None and instant > self.end_date:
+                return None
+        return None
+
     def next_fire_time(self, after: datetime) -> datetime | None:
         if self.start_date is not None and after < self.start_date:
             after = self.start_date - timedelta(microseconds=1)
         after = after.astimezone(UTC)
-        local_after = after.astimezone(self.timezone)
-        steady = (after - _DST_MARGIN).astimezone(self.timezone).utcoffset() == (
-            (after + _DST_MARGIN).astimezone(self.timezone).utcoffset()
-        )
-        begin = local_after.replace(tzinfo=None) - (timedelta(0) if steady else _DST_MARGIN)
+        near_after = self._offsets_around(after)
+        if near_after[0] == near_after[1]:
+            # PERF: away from an offset change wall order is instant order, so the first
+            # matching wall time wins, unless the answer itself lies next to a change.
+            candidate = self._first_in_wall_order(after)
+            if candidate is None:
+                return None
+            near_candidate = self._offsets_around(candidate)
+            if near_candidate[0] == near_candidate[1]:
+                return self._within_end(candidate)
+            offsets = [*near_after, *near_candidate]
+        else:
+            offsets = list(near_after)
+        # Near a change a wall time w fires somewhere between w - max offset and
+        # w - min offset, which bounds the wall times that can hold the answer.
+        low, high = min(offsets), max(offsets)
+        naive_after = after.replace(tzinfo=None)
         best: datetime | None = None
-        best_wall: datetime | None = None
-        for wall in self.spec.walls_from(begin):
-            if best_wall is not None and wall > best_wall + _DST_MARGIN:
+        for wall in self.spec.walls_from(naive_after + low):
+            if best is not None and wall - high >= best.replace(tzinfo=None):
                 break
             for instant in self._instants(wall):
                 if instant > after and (best is None or instant < best):
-                    best, best_wall = instant, wall
-            if best is not None and steady:
-                break
-            if self.end_date is not None and wall.replace(tzinfo=self.timezone).astimezone(UTC) > self.end_date + _DST_MARGIN:
+                    best = instant
+            if best is None and self.end_date is not None and wall - high > self.end_date.replace(tzinfo=None):
                 break
         return self._within_end(best)
 
