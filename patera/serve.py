@@ -16,7 +16,7 @@ from typing import Any
 
 from .exceptions import MissingDependency
 
-__all__ = ("require_server", "resolve_app", "run", "to_hypercorn_path")
+__all__ = ("run", "require_server", "resolve_app", "to_hypercorn_path")  # noqa: RUF022
 
 
 def require_server() -> Any:
@@ -94,12 +94,13 @@ def _run_workers(hypercorn_run: Any, config: Any) -> int:
     finally:
         if join is not None:
             supervisor._join_exited = join
-    if failures and status == 0:
-        status = failures[0] if failures[0] > 0 else 1
-    if failures:
-        print(f"patera run: a worker exited with status {failures[0]} (its error is above); "
-              f"all workers were stopped", file=sys.stderr, flush=True)
-    return status
+    if not failures:
+        return status
+    first = failures[0]
+    how = f"exited with status {first}" if first > 0 else f"was killed by signal {-first}"
+    print(f"patera run: a worker {how} (its error is above); all workers were stopped",
+          file=sys.stderr, flush=True)
+    return first if first > 0 else 1
 
 
 def run(
