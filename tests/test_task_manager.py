@@ -390,3 +390,16 @@ async def test_running_through_dst_transitions_neither_skips_nor_doubles(
     local = [f.astimezone(zone).strftime("%H:%M%z") for f in fired]
     assert local[: len(expected_local)] == expected_local
     assert len(set(fired)) == len(fired)
+
+
+async def test_explicit_next_run_time_then_the_trigger_takes_over(
+    clock_and_scheduler: tuple[ManualClock, Scheduler],
+) -> None:
+    clock, scheduler = clock_and_scheduler
+    fired: list[datetime | None] = []
+    job = scheduler.add_job(lambda: fired.append(current_fire_time()), "interval", minutes=1, coalesce=True,
+                            next_run_time=T0 + timedelta(seconds=5))
+    assert job.next_run_time == T0 + timedelta(seconds=5) and job.coalesce
+    clock.advance(5)
+    await until(lambda: len(fired) == 1)
+    assert job.next_run_time == T0 + timedelta(minutes=1)
