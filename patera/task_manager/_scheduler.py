@@ -105,7 +105,8 @@ class Scheduler:
 
     Args:
         timezone: zone for cron/date triggers and naive datetimes.
-        job_defaults: ``coalesce`` and ``max_instances`` for jobs that don't say.
+        job_defaults: ``coalesce`` and ``max_instances`` for jobs that don't say. ``coalesce``
+            is kept on the job for compatibility: missed fire times always collapse into one run.
         clock: where time comes from (tests pass a ``ManualClock``).
         lock: claims fire times across processes; ``None`` = this process runs everything.
     """
