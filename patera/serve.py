@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 from typing import Any
 
 from .exceptions import MissingDependency
 
-__all__ = ("run", "require_server", "resolve_app", "to_hypercorn_path")
+__all__ = ("run", "require_server", "resolve_app", "to_hypercorn_path")  # noqa: RUF022
 
 
 def require_server() -> Any:
@@ -69,6 +70,39 @@ def _bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+def _run_workers(hypercorn_run: Any, config: Any) -> int:
+    """hypercorn's multi-worker supervisor, keeping the status of a worker that failed.
+
+    hypercorn stops every worker once one exits non-zero, but then reports the status of
+    those it stopped, which is 0 when all of them had already died (e.g. startup failed
+    everywhere). The first non-zero worker status is recorded and returned instead.
+    """
+    import hypercorn.run as supervisor
+
+    join = getattr(supervisor, "_join_exited", None)
+    failures: list[int] = []
+    if join is not None:
+        def recording_join(processes: Any) -> int:
+            status = int(join(processes))
+            if status != 0:
+                failures.append(status)
+            return status
+
+        supervisor._join_exited = recording_join
+    try:
+        status = int(hypercorn_run(config))
+    finally:
+        if join is not None:
+            supervisor._join_exited = join
+    if not failures:
+        return status
+    first = failures[0]
+    how = f"exited with status {first}" if first > 0 else f"was killed by signal {-first}"
+    print(f"patera run: a worker {how} (its error is above); all workers were stopped",
+          file=sys.stderr, flush=True)
+    return first if first > 0 else 1
+
+
 def run(
     app_or_import: Any,
     host: str = "127.0.0.1",
@@ -106,7 +140,9 @@ def run(
         config.application_path = to_hypercorn_path(app_or_import)
         config.use_reloader = reload
         config.workers = workers
-        return int(hypercorn_run(config))
+        # Spawned workers inherit the environment: extensions read how many siblings they have.
+        os.environ["PATERA_WORKERS"] = str(workers)
+        return _run_workers(hypercorn_run, config)
     application = resolve_app(app_or_import)
     try:
         asyncio.run(hypercorn.asyncio.serve(application, config))
