@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..controller.decorators import EndpointSpec
+from ..datastructures import MutableHeaders
 from ..media_types import MediaType
 from ..response import Response
 
@@ -126,15 +127,20 @@ def storable_entry(res: Any, spec: EndpointSpec | None) -> tuple[dict[str, Any],
 
 
 def restore(res: Response[Any], entry: dict[str, Any]) -> Response[Any]:
-    """Fill ``res`` (the request's response, which may carry cookies set by hooks) from ``entry``."""
+    """Fill ``res`` (the request's response, which may carry cookies set by hooks) from ``entry``.
+
+    Raises:
+        ValueError, TypeError: the entry holds a header that is not a valid name/value pair.
+    """
+    # Checked before anything changes: storage outside the process is not trusted.
+    pairs = [MutableHeaders._encode(str(name), str(value)) for name, value in entry["headers"]]
     res.status(entry["status_code"])
     headers = res.headers
-    stored = entry["headers"]
     if headers.raw:
-        names = {str(name).lower().encode("latin-1", "replace") for name, _ in stored}
-        headers.raw = [pair for pair in headers.raw if pair[0] not in names]
-    for name, value in stored:
-        headers.add(name, value)  # checked again: storage outside the process is not trusted
+        names = {name for name, _ in pairs}
+        headers.raw = [pair for pair in headers.raw if pair[0] not in names] + pairs
+    else:
+        headers.raw = pairs
     res.body = entry["body"]
     res._stream = None
     return res

@@ -34,6 +34,8 @@ __all__ = ("Cache", "CacheConfig", "resolve_backend")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _MISS: Any = None
+#: Operation → the kind of access it needs; recovery is tracked per kind.
+_KINDS = {"get": "read", "connect": "read", "set": "write", "delete": "write", "clear": "write", "disconnect": "read"}
 _BUILTIN_BACKENDS = {
     "memory": "MemoryCacheBackend",
     "sqlite": "SQLiteCacheBackend",
@@ -99,7 +101,7 @@ class Cache(BaseExtension):
         self._variable_prefix = variable_prefix
         self._configs_name = f"{variable_prefix}{configs_name}" if variable_prefix else configs_name
         self._backend: BaseCacheBackend | None = None
-        self._down = False
+        self._failing: set[str] = set()
         self._default_duration = 300
 
     # ------------------------------------------------------------------ setup
@@ -138,21 +140,25 @@ class Cache(BaseExtension):
     # ------------------------------------------------------------------ outage handling
 
     async def _attempt(self, what: str, operation: Callable[..., Any], *args: Any) -> Any:
+        # Reads and writes can fail apart (a locked SQLite file still reads in WAL mode):
+        # the outage lasts until every kind that failed has worked again.
+        kind = _KINDS.get(what, what)
         try:
             result = await operation(*args)
         except Exception as exc:  # noqa: BLE001 - any backend failure is a miss (SPEC §17.2)
-            if not self._down:
-                self._down = True
+            if not self._failing:
                 logger.warning(
                     "Cache backend {} failed on {} ({}: {}); serving without the cache until it recovers",
                     type(self.backend).__name__, what, type(exc).__name__, exc,
                 )
             else:
                 logger.debug("Cache backend still failing on {}: {!r}", what, exc)
+            self._failing.add(kind)
             return _MISS
-        if self._down:
-            self._down = False
-            logger.info("Cache backend {} recovered", type(self.backend).__name__)
+        if self._failing and kind in self._failing:
+            self._failing.discard(kind)
+            if not self._failing:
+                logger.info("Cache backend {} recovered", type(self.backend).__name__)
         return result
 
     async def _lookup(self, key: str) -> Any:
@@ -244,7 +250,10 @@ class Cache(BaseExtension):
                 vary = entry["vary"]
                 entry = await cache._lookup(variant_key(key, vary, req)) if isinstance(vary, list) else None
             if entry is not None and is_entry(entry):
-                return restore(req.response, entry)
+                try:
+                    return restore(req.response, entry)
+                except (ValueError, TypeError, AttributeError) as exc:  # a stored entry we did not write
+                    logger.warning("{}: ignoring an unusable cache entry ({})", name, exc)
             res = await call(ctrl, req, *args, **kwargs)
             spec: EndpointSpec | None = getattr(cached, SPEC_ATTR, None)
             if adapter is False:
