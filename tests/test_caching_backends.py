@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -34,7 +34,7 @@ from .conftest import build_app
 class DictBackend(BaseCacheBackend):
     """A custom backend written against the documented contract: JSON text in a dict."""
 
-    instances: list[DictBackend] = []
+    instances: ClassVar[list[DictBackend]] = []
 
     def __init__(self, prefix: str, default: int) -> None:
         self.prefix = prefix
@@ -314,7 +314,7 @@ def test_core_and_memory_cache_never_import_extensions_or_redis() -> None:
         "from patera.caching.backends import RedisCacheBackend\n"
         "assert 'redis' not in sys.modules, 'caching'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60, cwd=os.getcwd())
     assert result.returncode == 0, result.stderr
 
 
@@ -341,7 +341,7 @@ async def test_custom_backend_serves_the_decorator(config: dict[str, Any]) -> No
     assert responses == [{"calls": 1}] * 3
     (backend,) = DictBackend.instances
     assert backend.events == ["connect", "disconnect"]
-    assert list(backend.rows)[0].startswith("d:")
+    assert all(key.startswith("d:") for key in backend.rows)
     assert app.extensions["CACHE"] is custom_cache
 
 
