@@ -170,17 +170,21 @@ async def test_unreadable_stored_values_are_misses(tmp_path: Path, redis_url: st
     ],
     ids=["crlf-value", "bad-name", "short-pair", "status-str", "body-str"],
 )
-async def test_tampered_entries_are_misses_not_500s(tamper: Any) -> None:
-    app = build_app(Hello)
+async def test_tampered_entries_are_misses_not_500s(tamper: Any, redis_url: str, raw_redis: Any) -> None:
+    """Another process can write anything into a shared Redis: such entries are never sent."""
+    prefix = f"tamper:{uuid.uuid4().hex}:"
+    app = build_app(Hello, CACHE={"BACKEND": "redis", "REDIS_URL": redis_url, "KEY_PREFIX": prefix})
     custom_cache.init_app(app)
     HITS.clear()
     async with PateraTestClient(app) as client:
         assert (await client.get("/x/hello")).json() == {"calls": 1}
-        backend = custom_cache.backend
-        assert isinstance(backend, MemoryCacheBackend)
-        (entry,) = [value for _, value in backend._entries.values()]
+        (key,) = await raw_redis.keys(prefix + "*")
+        entry = loads_entry(await raw_redis.get(key))
+        assert entry is not None
         tamper(entry)
+        await raw_redis.set(key, dumps_entry(entry))
         response = await client.get("/x/hello")
+        await custom_cache.clear()
     assert (response.status_code, response.json()) == (200, {"calls": 2})
     assert "evil" not in str(response.headers)
 

@@ -30,6 +30,8 @@ __all__ = (
 #: ``Cache-Control`` directives that forbid keeping a shared copy (RFC 9111 §5.2.2).
 _UNCACHEABLE = frozenset({"private", "no-store", "no-cache"})
 _SET_COOKIE = b"set-cookie"
+#: Key of the checked header bytes kept beside an entry by backends that hold values in memory.
+RAW_HEADERS = "__raw_headers__"
 _VARY = b"vary"
 _CACHE_CONTROL = b"cache-control"
 
@@ -55,12 +57,26 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+#: (name, method, path, query, user) → key, so repeated requests skip the hashing.
+_KEYS: dict[tuple[str, str, str, bytes, str | None], str] = {}
+_KEYS_MAX = 4096
+
+
 def request_key(name: str, req: Any, user: str | None) -> str:
     """sha256 of handler name, method, path, sorted query pairs and the user's identity."""
     scope = req.scope
     query: bytes = scope.get("query_string", b"")
-    pairs = sorted(query.split(b"&")) if query else ()
-    return _digest(repr((name, scope.get("method", "GET"), scope["path"], pairs, user)))
+    memo = (name, scope.get("method", "GET"), scope["path"], query, user)
+    key = _KEYS.get(memo)
+    if key is None:
+        pairs = b"&".join(sorted(query.split(b"&"))).decode("latin-1") if query else ""
+        path = memo[2]
+        # NOTE: length-prefixed fields, so no choice of path or query can spell another key.
+        key = _digest(f"{len(name)}:{name}{memo[1]} {len(path)}:{path}{len(pairs)}:{pairs}{user!r}")
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[memo] = key
+    return key
 
 
 def variant_key(key: str, vary: list[str], req: Any) -> str:
@@ -133,8 +149,13 @@ def restore(res: Response[Any], entry: dict[str, Any]) -> Response[Any]:
         ValueError, TypeError: the entry holds a header that is not a valid name/value pair.
     """
     # Checked before anything changes: storage outside the process is not trusted.
-    pairs = [MutableHeaders._encode(str(name), str(value)) for name, value in entry["headers"]]
-    res.status(entry["status_code"])
+    pairs = entry.get(RAW_HEADERS)
+    if pairs is None:
+        pairs = [MutableHeaders._encode(str(name), str(value)) for name, value in entry["headers"]]
+    else:
+        pairs = list(pairs)  # after_request hooks may change the response's own list
+    res.status_code = entry["status_code"]
+    res._status_set = True
     headers = res.headers
     if headers.raw:
         names = {name for name, _ in pairs}

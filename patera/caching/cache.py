@@ -20,6 +20,7 @@ from .._extension import BaseExtension, resolve_configs
 from ..controller.decorators import SPEC_ATTR, EndpointSpec
 from ..response import Response
 from ._responses import (
+    RAW_HEADERS,
     is_entry,
     request_key,
     response_entry,
@@ -139,26 +140,34 @@ class Cache(BaseExtension):
 
     # ------------------------------------------------------------------ outage handling
 
-    async def _attempt(self, what: str, operation: Callable[..., Any], *args: Any) -> Any:
+    def _failed(self, what: str, exc: Exception) -> None:
         # Reads and writes can fail apart (a locked SQLite file still reads in WAL mode):
         # the outage lasts until every kind that failed has worked again.
+        if not self._failing:
+            logger.warning(
+                "Cache backend {} failed on {} ({}: {}); serving without the cache until it recovers",
+                type(self.backend).__name__, what, type(exc).__name__, exc,
+            )
+        else:
+            logger.debug("Cache backend still failing on {}: {!r}", what, exc)
+        self._failing.add(_KINDS.get(what, what))
+
+    def _worked(self, what: str) -> None:
         kind = _KINDS.get(what, what)
-        try:
-            result = await operation(*args)
-        except Exception as exc:  # noqa: BLE001 - any backend failure is a miss (SPEC §17.2)
-            if not self._failing:
-                logger.warning(
-                    "Cache backend {} failed on {} ({}: {}); serving without the cache until it recovers",
-                    type(self.backend).__name__, what, type(exc).__name__, exc,
-                )
-            else:
-                logger.debug("Cache backend still failing on {}: {!r}", what, exc)
-            self._failing.add(kind)
-            return _MISS
-        if self._failing and kind in self._failing:
+        if kind in self._failing:
             self._failing.discard(kind)
             if not self._failing:
                 logger.info("Cache backend {} recovered", type(self.backend).__name__)
+
+    async def _attempt(self, what: str, operation: Callable[..., Any], *args: Any) -> Any:
+        """``await operation(*args)``; a failure is logged (once per outage) and gives ``None``."""
+        try:
+            result = await operation(*args)
+        except Exception as exc:  # noqa: BLE001 - any backend failure is a miss (SPEC §17.2)
+            self._failed(what, exc)
+            return _MISS
+        if self._failing:
+            self._worked(what)
         return result
 
     async def _lookup(self, key: str) -> Any:
@@ -172,7 +181,8 @@ class Cache(BaseExtension):
         if not isinstance(value, dict):
             return None
         if is_entry(value):
-            return {**value, "headers": [list(h) for h in value["headers"]]}
+            copy = {k: v for k, v in value.items() if k != RAW_HEADERS}
+            return {**copy, "headers": [list(h) for h in value["headers"]]}
         return dict(value)
 
     async def set(self, key: str, value: Response[Any] | dict[str, Any], duration: int | None = None) -> None:
@@ -245,15 +255,28 @@ class Cache(BaseExtension):
                     logger.warning("{}: req.user has no id and no str(); responses are not cached", name)
                 return await call(ctrl, req, *args, **kwargs)
             key = request_key(name, req, ident)
-            entry = await cache._lookup(key)
-            if isinstance(entry, dict) and "vary" in entry:
-                vary = entry["vary"]
-                entry = await cache._lookup(variant_key(key, vary, req)) if isinstance(vary, list) else None
-            if entry is not None and is_entry(entry):
-                try:
-                    return restore(req.response, entry)
-                except (ValueError, TypeError, AttributeError) as exc:  # a stored entry we did not write
-                    logger.warning("{}: ignoring an unusable cache entry ({})", name, exc)
+            backend = cache.backend
+            try:
+                entry = await backend.get(key)
+            except Exception as exc:  # noqa: BLE001 - a failing backend is a miss (SPEC §17.2)
+                cache._failed("get", exc)
+                entry = None
+            else:
+                if cache._failing:
+                    cache._worked("get")
+            if type(entry) is dict:
+                if RAW_HEADERS in entry and backend.trusted_entries:
+                    return restore(req.response, entry)  # PERF: the memory backend's own entry
+                if "vary" in entry and RAW_HEADERS not in entry:
+                    vary = entry["vary"]
+                    entry = await cache._lookup(variant_key(key, vary, req)) if isinstance(vary, list) else None
+                if isinstance(entry, dict) and is_entry(entry):
+                    if RAW_HEADERS in entry and not backend.trusted_entries:
+                        entry = {k: v for k, v in entry.items() if k != RAW_HEADERS}  # bytes we did not check
+                    try:
+                        return restore(req.response, entry)
+                    except (ValueError, TypeError, AttributeError) as exc:  # a stored entry we did not write
+                        logger.warning("{}: ignoring an unusable cache entry ({})", name, exc)
             res = await call(ctrl, req, *args, **kwargs)
             spec: EndpointSpec | None = getattr(cached, SPEC_ATTR, None)
             if adapter is False:
@@ -274,6 +297,9 @@ class Cache(BaseExtension):
     async def _store(self, key: str, req: Any, entry: dict[str, Any], vary: list[str], ttl: int | None) -> None:
         duration = ttl or self._default_duration
         backend = self.backend
+        if backend.trusted_entries:
+            # headers were checked when the response was built; keep their bytes for hits
+            entry[RAW_HEADERS] = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in entry["headers"])
         if vary:
             await self._attempt("set", backend.set, key, {"vary": vary}, duration)
             key = variant_key(key, vary, req)

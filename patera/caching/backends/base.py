@@ -53,6 +53,8 @@ class BaseCacheBackend(ABC):
 
     #: ``KEY_PREFIX`` when the configuration does not give one.
     default_key_prefix: ClassVar[str] = ""
+    #: Whether stored values never leave this process, so headers need no re-check on a hit.
+    trusted_entries: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

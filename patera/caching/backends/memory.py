@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import BaseCacheBackend
 
@@ -17,6 +17,8 @@ class MemoryCacheBackend(BaseCacheBackend):
     Each process has its own: workers of one app do not share it (use Redis for that).
     Values are kept as given, not serialised; the ``Cache`` hands out copies.
     """
+
+    trusted_entries: ClassVar[bool] = True
 
     def __init__(self, maxsize: int = 10_000, default_duration: int = 300) -> None:
         if maxsize < 1:
