@@ -221,6 +221,18 @@ async def test_only_get_and_head_are_cached(client: PateraTestClient) -> None:
     assert [h.headers["x-call"] for h in heads] == ["1", "1"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["a=" + "x" * 30_000, "%FF%FE=%00&%ZZ", "&&&=&", "a=1&" * 2000, "\u00e9=\u00e8"],
+    ids=["30k", "bad-escapes", "empty-pairs", "2000-pairs", "non-ascii"],
+)
+async def test_hostile_queries_are_cached_safely(client: PateraTestClient, query: str) -> None:
+    first = await client.get(f"/c/items/3?{query}")
+    second = await client.get(f"/c/items/3?{query}")
+    assert first.status_code == second.status_code == 200
+    assert first.json()["call"] == second.json()["call"] == 1
+
+
 async def test_credentials_without_a_user_bypass_the_cache(client: PateraTestClient) -> None:
     """An Authorization header the app did not turn into req.user may shape the answer (RFC 9111 §3.5)."""
     for expected in (1, 2):

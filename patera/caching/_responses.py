@@ -60,6 +60,7 @@ def _digest(text: str) -> str:
 #: (name, method, path, query, user) → key, so repeated requests skip the hashing.
 _KEYS: dict[tuple[str, str, str, bytes, str | None], str] = {}
 _KEYS_MAX = 4096
+_MEMO_MAX_CHARS = 512
 
 
 def request_key(name: str, req: Any, user: str | None) -> str:
@@ -73,9 +74,10 @@ def request_key(name: str, req: Any, user: str | None) -> str:
         path = memo[2]
         # NOTE: length-prefixed fields, so no choice of path or query can spell another key.
         key = _digest(f"{len(name)}:{name}{memo[1]} {len(path)}:{path}{len(pairs)}:{pairs}{user!r}")
-        if len(_KEYS) >= _KEYS_MAX:
-            _KEYS.clear()
-        _KEYS[memo] = key
+        if len(path) + len(query) <= _MEMO_MAX_CHARS:  # bounded in count and in size
+            if len(_KEYS) >= _KEYS_MAX:
+                _KEYS.clear()
+            _KEYS[memo] = key
     return key
 
 
