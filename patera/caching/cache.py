@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._dispatch import response_adapter
 from .._extension import BaseExtension, resolve_configs
 from ..controller.decorators import SPEC_ATTR, EndpointSpec
 from ..response import Response
 from ._responses import (
     RAW_HEADERS,
+    body_adapter,
     is_entry,
     request_key,
     response_entry,
@@ -296,7 +296,7 @@ class Cache(BaseExtension):
             res = await call(ctrl, req, *args, **kwargs)
             spec: EndpointSpec | None = getattr(cached, SPEC_ATTR, None)
             if adapter is False:
-                adapter = response_adapter(cached)
+                adapter = body_adapter(cached)
             if adapter is not None and isinstance(res, Response) and res._body_type is None:
                 res._body_type = adapter  # the body is stored as Response[T] renders it
             found = storable_entry(res, spec)
