@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -420,3 +421,23 @@ async def test_socket_refused_with_1008_before_accept(client: PateraTestClient, 
 async def test_socket_accepted_for_the_right_user(client: PateraTestClient, target: str) -> None:
     async with client.websocket_connect(target, headers=ALICE) as ws:
         assert await ws.receive_json() == {"user": "alice"}
+
+
+async def test_socket_refusal_on_the_wire_under_hypercorn() -> None:
+    """A refused socket is never accepted: the real handshake is answered 403."""
+    websockets_client = pytest.importorskip("websockets.asyncio.client")
+    from websockets.exceptions import InvalidStatus
+
+    from ._servers import hypercorn_server
+
+    app = build_app(MethodGuards, SECRET_KEY=SECRET)
+    auth.init_app(app)
+    CALLS.clear()
+    async with hypercorn_server(app) as port:
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets_client.connect(f"ws://127.0.0.1:{port}/m/ws", additional_headers=BOB, open_timeout=5):
+                pass
+        assert refused.value.response.status_code == 403
+        async with websockets_client.connect(f"ws://127.0.0.1:{port}/m/ws", additional_headers=ALICE, open_timeout=5) as ws:
+            assert await asyncio.wait_for(ws.recv(), 5) == '{"user":"alice"}'
+    assert CALLS == ["ws"]
