@@ -304,7 +304,6 @@ class Cache(BaseExtension):
                 await cache._store(key, req, found[0], found[1], ttl)
             return res
 
-        cached.__patera_cached__ = True  # type: ignore[attr-defined]
         spec = getattr(fn, SPEC_ATTR, None)
         if spec is not None and spec.method is not None:
             spec.func = cached  # applied above @get: still the function the endpoint runs
