@@ -405,3 +405,35 @@ def test_invalid_configuration(config: dict[str, Any], message: str) -> None:
 def test_invalid_decorator_durations(duration: Any) -> None:
     with pytest.raises(ValueError, match="positive number of seconds"):
         Cache().cache(duration)
+
+
+# --------------------------------------------------------------------------- user identity in keys
+
+
+class _Member:
+    def __init__(self, id: int) -> None:
+        self.id = id
+
+
+class _Admin(_Member):
+    pass
+
+
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def test_user_identity() -> None:
+    from patera.caching._responses import user_identity
+
+    assert user_identity(_Member(1)) == user_identity(_Member(1))
+    assert user_identity(_Member(1)) != user_identity(_Member(2))
+    assert user_identity(_Member(1)) != user_identity(_Admin(1))  # same id, other table
+    assert user_identity({"id": "alice"}) != user_identity({"id": "bob"})
+    assert user_identity({"sub": "alice"}) != user_identity({"sub": "bob"})  # no id: str(user)
+    assert user_identity(_Named("x")) == user_identity(_Named("x")) != user_identity(_Named("y"))
+    assert user_identity(object()) is None  # only a memory address: never used as a key

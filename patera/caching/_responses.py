@@ -22,6 +22,8 @@ from ..media_types import MediaType
 from ..response import Response
 
 __all__ = (
+    "RAW_HEADERS",
+    "body_adapter",
     "is_entry",
     "request_key",
     "response_entry",
@@ -50,11 +52,12 @@ def user_identity(user: Any) -> str | None:
     if ident is None and isinstance(user, Mapping):
         ident = user.get("id")
     if ident is not None:
-        return f"id={ident!r}"
+        # NOTE: the type too: user 1 and admin 1 from two tables are different people.
+        return f"{type(user).__qualname__}.id={ident!r}"
     cls = type(user)
     if getattr(cls, "__str__", None) is object.__str__ and getattr(cls, "__repr__", None) is object.__repr__:
         return None
-    return f"str={user}"
+    return f"{type(user).__qualname__}:{user}"
 
 
 def _digest(text: str) -> str:
