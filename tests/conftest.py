@@ -9,8 +9,9 @@ import pytest
 
 from patera import BaseConfig, Patera, app
 
-# Real Redis / PostgreSQL servers for the extension tests (fixtures redis_service, postgres_service).
-pytest_plugins = ["tests._services"]
+# Real Redis / PostgreSQL servers for the extension tests (fixtures redis_service, postgres_service);
+# caplog_loguru captures loguru WARNING+ lines.
+pytest_plugins = ["tests._services", "tests._logs"]
 
 
 def build_app(*controllers: type, handlers: tuple[type, ...] = (), **config: Any) -> Patera:
