@@ -12,7 +12,9 @@ from typing import Any
 
 from loguru import logger
 
-__all__ = ("LogBuffer",)
+from ._sinks import SinkSpec
+
+__all__ = ("LogBuffer", "buffer_sink_spec")
 
 # loguru's ERROR level number; ERROR and CRITICAL (and custom levels above) are "severe".
 _SEVERE_LEVEL_NO = 40
@@ -97,3 +99,35 @@ class LogBuffer:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+class _BufferHub:
+    """One loguru handler feeding every live app's buffer, so buffers never stack handlers."""
+
+    def __init__(self) -> None:
+        self.buffers: list[LogBuffer] = []
+
+    def sink(self, message: Any) -> None:
+        for buffer in tuple(self.buffers):
+            buffer.sink(message)
+
+    def detach(self, buffer: LogBuffer) -> None:
+        try:
+            self.buffers.remove(buffer)
+        except ValueError:
+            pass
+
+
+_HUB = _BufferHub()
+_HUB_OPTIONS: dict[str, Any] = {"level": "TRACE", "format": "{message}", "colorize": False}
+
+
+def buffer_sink_spec(buffer: LogBuffer) -> SinkSpec:
+    """``buffer`` fed through the shared hub handler while a lease holds the spec."""
+    return SinkSpec(
+        ("patera-log-buffers",),
+        _HUB.sink,
+        dict(_HUB_OPTIONS),
+        on_acquire=lambda: _HUB.buffers.append(buffer),
+        on_release=lambda: _HUB.detach(buffer),
+    )
