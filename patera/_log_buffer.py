@@ -6,6 +6,7 @@ with ``maxlen`` keeps memory bounded however long the process runs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from typing import Any
@@ -27,7 +28,7 @@ class LogBuffer:
     ``sink`` is a loguru sink; ``attach`` adds it to the shared logger.
     """
 
-    __slots__ = ("_records", "_lock", "maxsize")
+    __slots__ = ("_lock", "_records", "maxsize")
 
     def __init__(self, maxsize: int = 1000) -> None:
         if maxsize < 0:
@@ -112,10 +113,8 @@ class _BufferHub:
             buffer.sink(message)
 
     def detach(self, buffer: LogBuffer) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self.buffers.remove(buffer)
-        except ValueError:
-            pass
 
 
 _HUB = _BufferHub()

@@ -10,6 +10,7 @@ record is written once. Handlers the host application added are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -81,7 +82,7 @@ class SinkSpec:
     time a lease takes or drops the spec; the log-buffer hub uses them to register buffers.
     """
 
-    __slots__ = ("key", "sink", "options", "on_acquire", "on_release")
+    __slots__ = ("key", "on_acquire", "on_release", "options", "sink")
 
     def __init__(
         self,
@@ -154,17 +155,13 @@ class _Registry:
                 removable.append(entry[0])
         if not removable:
             return
-        try:
+        # RuntimeError: loguru refused because a handler is busy in this very thread (a release
+        # from the garbage collector); ValueError: someone else removed the handler already.
+        with contextlib.suppress(RuntimeError):
             logger.complete()  # flush enqueued records before their handler goes
-        except RuntimeError:
-            pass
         for handler_id in removable:
-            try:
+            with contextlib.suppress(ValueError, RuntimeError):
                 logger.remove(handler_id)
-            except ValueError:  # removed by someone else already
-                pass
-            except RuntimeError:  # loguru refused: the handler is busy in this thread right now
-                pass
 
     def handler_ids(self) -> list[int]:
         with self._lock:

@@ -24,10 +24,10 @@ from ._dotenv import read_dotenv
 from .exceptions import MissingAppConfigurations
 
 __all__ = (
-    "BaseConfig",
-    "DEFAULT_LOG_FORMAT",
     "DEFAULT_LOGGER_CONFIG",
+    "DEFAULT_LOG_FORMAT",
     "IMPORT_STRING_KEYS",
+    "BaseConfig",
     "load_config",
     "sets_key",
 )

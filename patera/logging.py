@@ -9,6 +9,7 @@ sink configuration share one handler, released when no app holds it any more.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from abc import ABC
@@ -27,8 +28,8 @@ from .config import DEFAULT_LOG_FORMAT
 from .exceptions import ImproperlyConfigured
 
 __all__ = (
-    "CompressionType",
     "DEFAULT_LOG_FORMAT",
+    "CompressionType",
     "FilterType",
     "LogLevel",
     "LoggerBase",
@@ -181,7 +182,7 @@ class _ConfigSource(Protocol):
 _MISSING: Any = object()
 
 
-class LoggerBase(ABC):
+class LoggerBase(ABC):  # noqa: B024 - abstract by contract (SPEC §13.2), every method has a default
     """One loguru sink configured from the app config dict named after the class.
 
     ``FileLogger`` reads ``FILE_LOGGER`` (set ``configs_name`` to choose another key). Every
@@ -394,10 +395,8 @@ _LOGURU_DEFAULT_HANDLER_ID = 0
 
 def remove_loguru_default_handler() -> None:
     """Remove loguru's pre-installed stderr handler, and only that one (host sinks stay)."""
-    try:
+    with contextlib.suppress(ValueError):  # already removed by us or by the host application
         logger.remove(_LOGURU_DEFAULT_HANDLER_ID)
-    except ValueError:
-        pass  # already removed by us or by the host application
 
 
 def default_logger_spec(app_configs: Mapping[str, Any]) -> SinkSpec:
@@ -431,10 +430,8 @@ def remove_sinks(ids: Iterable[int]) -> None:
     """
     logger.complete()
     for sink_id in ids:
-        try:
+        with contextlib.suppress(ValueError):
             logger.remove(sink_id)
-        except ValueError:
-            pass
 
 
 async def remove_sinks_async(ids: Iterable[int]) -> None:

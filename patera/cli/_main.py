@@ -21,7 +21,7 @@ from .._dotenv import read_dotenv
 from ..exceptions import MissingDependency
 from ._project import ProjectError, create_project, valid_project_name
 
-__all__ = ("main", "build_parser", "discover_app", "load_env", "CommandError", "DISCOVERY_FILES")
+__all__ = ("DISCOVERY_FILES", "CommandError", "build_parser", "discover_app", "load_env", "main")
 
 #: Files tried by app discovery, first inside ``./app``, then in the working directory.
 DISCOVERY_FILES = ("__init__.py", "app.py", "main.py", "server.py", "run.py", "application.py")
@@ -156,7 +156,7 @@ def _import(module_name: str, verbose: bool = False) -> ModuleType:
     """Import user code; a failure is one line, plus the traceback with --verbose or DEBUG."""
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything while importing
         if verbose or _debug_requested():
             traceback.print_exc()
         raise CommandError(f"could not import {module_name!r}: {type(exc).__name__}: {exc}") from None
@@ -223,7 +223,7 @@ def _address(obj: Any) -> tuple[str, int]:
     elif isinstance(obj, type) and issubclass(obj, Patera) and hasattr(obj, "__patera_app__"):
         try:
             config = load_config(obj.__patera_app__[1])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user configuration code
             raise CommandError(str(exc)) from None
         host, port = getattr(config, "HOST", None), getattr(config, "PORT", None)
     else:
@@ -238,7 +238,7 @@ def _instantiate(obj: Any) -> Any:
     if isinstance(obj, type) and issubclass(obj, Patera):
         try:
             return obj()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user code in the app's constructor
             raise CommandError(f"could not create the application: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, Patera):
         raise CommandError(f"{obj!r} is not a Patera application")
