@@ -352,6 +352,12 @@ def test_new_project_passes_its_own_tests(tmp_path: Path, monkeypatch: pytest.Mo
     assert expected <= files
     assert not any(f.endswith("-tpl") or "__pycache__" in f for f in files)
     assert 'APP_NAME: str = "demo"' in (project / "app" / "configs.py").read_text()
+    import patera
+
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'dependencies = ["patera[server]>={patera.__version__}"]' in pyproject  # never an older framework
+    assert f'dev = ["patera[testing]>={patera.__version__}"]' in pyproject  # what app/tests needs
+    assert "__PATERA_VERSION__" not in (project / "README.md").read_text()
 
     # Only the plugin the project needs (pytest-asyncio): autoloading every installed plugin is slow.
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}

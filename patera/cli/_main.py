@@ -114,7 +114,7 @@ def _new_project(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         raise CommandError(str(exc)) from None
     print(f"Created project {name!r} in {target} ({len(written)} files).")
-    print(f"Next: cd {name} && cp .env.example .env && patera run   (tests: pytest)")
+    print(f"Next: cd {name} && pip install -e \".[dev]\" && pytest   (then: cp .env.example .env && patera run)")
     return 0
 
 
