@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from loguru import logger
 
 from patera import BaseConfig, Patera, Request, Response, app
@@ -148,9 +147,9 @@ async def test_host_sinks_survive_and_app_sinks_are_removed_at_shutdown(tmp_path
         text = log_file.read_text(encoding="utf-8")
         assert "after app creation" in text and "showing order 3" in text
         assert "after shutdown" not in text  # the FileLogger sink is gone
-        for sink_id in app_ids:
-            with pytest.raises(ValueError):
-                logger.remove(sink_id)  # already removed by lifespan shutdown
+        # The app holds nothing any more; sinks it shared with other live apps (the default sink,
+        # the log-buffer hub) stay for them (tests/test_logging_sinks.py counts handlers).
+        assert shop._sink_ids == []
     finally:
         logger.remove(host_id)
 
