@@ -62,7 +62,7 @@ def fingerprint(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)):
         return ("seq", tuple(fingerprint(v, _depth + 1) for v in value))
     if isinstance(value, types.FunctionType):
-        cells = []
+        cells: list[_Identity | None] = []
         for cell in value.__closure__ or ():
             try:
                 cells.append(_Identity(cell.cell_contents))

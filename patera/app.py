@@ -170,7 +170,8 @@ class Patera:
         remove_loguru_default_handler()
         self._sink_lease.add(default_spec)
         self._sink_lease.add(buffer_sink_spec(self._log_buffer))
-        weakref.finalize(self, self._sink_lease.release_from_gc)
+        release = weakref.finalize(self, self._sink_lease.release_from_gc)
+        release.atexit = False  # at interpreter exit loguru tears its handlers down itself
 
     # ------------------------------------------------------------------ loading (SPEC 1.6)
 
