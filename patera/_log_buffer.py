@@ -21,6 +21,19 @@ __all__ = ("LogBuffer", "buffer_sink_spec")
 _SEVERE_LEVEL_NO = 40
 
 
+def _entry(record: Any) -> tuple[int, dict[str, Any]]:
+    return record["level"].no, {
+        "time": record["time"].isoformat(),
+        "level": record["level"].name,
+        "message": record["message"],
+        "logger_name": record["extra"].get("logger_name"),
+        "file": record["file"].path,
+        "line": record["line"],
+        "name": record["name"],
+        "function": record["function"],
+    }
+
+
 class LogBuffer:
     """Keeps the last ``maxsize`` records as plain, JSON-friendly dicts.
 
@@ -41,19 +54,12 @@ class LogBuffer:
 
     def sink(self, message: Any) -> None:
         """loguru sink: store the record behind ``message``."""
-        record = message.record
-        entry = {
-            "time": record["time"].isoformat(),
-            "level": record["level"].name,
-            "message": record["message"],
-            "logger_name": record["extra"].get("logger_name"),
-            "file": record["file"].path,
-            "line": record["line"],
-            "name": record["name"],
-            "function": record["function"],
-        }
+        self.store(*_entry(message.record))
+
+    def store(self, level_no: int, entry: dict[str, Any]) -> None:
+        """Keep ``entry``; it is never mutated afterwards (readers get copies), so buffers may share it."""
         with self._lock:
-            self._records.append((record["level"].no, entry))
+            self._records.append((level_no, entry))
 
     def attach(self, level: str | int = "TRACE", logger_name: str | None = None) -> int:
         """Add ``sink`` to the shared logger and return the sink id.
@@ -109,8 +115,11 @@ class _BufferHub:
         self.buffers: list[LogBuffer] = []
 
     def sink(self, message: Any) -> None:
-        for buffer in tuple(self.buffers):
-            buffer.sink(message)
+        buffers = tuple(self.buffers)
+        if buffers:
+            level_no, entry = _entry(message.record)  # built once, shared by every buffer
+            for buffer in buffers:
+                buffer.store(level_no, entry)
 
     def detach(self, buffer: LogBuffer) -> None:
         with contextlib.suppress(ValueError):
