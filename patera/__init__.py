@@ -15,7 +15,7 @@ from .request import Request
 from .response import Response
 from .uploads import UploadedFile
 
-__version__ = "0.1.0"
+__version__ = "0.112.0"
 
 __all__ = (
     "BaseConfig",

@@ -6,16 +6,32 @@ with ``maxlen`` keeps memory bounded however long the process runs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from typing import Any
 
 from loguru import logger
 
-__all__ = ("LogBuffer",)
+from ._sinks import SinkSpec
+
+__all__ = ("LogBuffer", "buffer_sink_spec")
 
 # loguru's ERROR level number; ERROR and CRITICAL (and custom levels above) are "severe".
 _SEVERE_LEVEL_NO = 40
+
+
+def _entry(record: Any) -> tuple[int, dict[str, Any]]:
+    return record["level"].no, {
+        "time": record["time"].isoformat(),
+        "level": record["level"].name,
+        "message": record["message"],
+        "logger_name": record["extra"].get("logger_name"),
+        "file": record["file"].path,
+        "line": record["line"],
+        "name": record["name"],
+        "function": record["function"],
+    }
 
 
 class LogBuffer:
@@ -25,7 +41,7 @@ class LogBuffer:
     ``sink`` is a loguru sink; ``attach`` adds it to the shared logger.
     """
 
-    __slots__ = ("_records", "_lock", "maxsize")
+    __slots__ = ("_lock", "_records", "maxsize")
 
     def __init__(self, maxsize: int = 1000) -> None:
         if maxsize < 0:
@@ -38,19 +54,12 @@ class LogBuffer:
 
     def sink(self, message: Any) -> None:
         """loguru sink: store the record behind ``message``."""
-        record = message.record
-        entry = {
-            "time": record["time"].isoformat(),
-            "level": record["level"].name,
-            "message": record["message"],
-            "logger_name": record["extra"].get("logger_name"),
-            "file": record["file"].path,
-            "line": record["line"],
-            "name": record["name"],
-            "function": record["function"],
-        }
+        self.store(*_entry(message.record))
+
+    def store(self, level_no: int, entry: dict[str, Any]) -> None:
+        """Keep ``entry``; it is never mutated afterwards (readers get copies), so buffers may share it."""
         with self._lock:
-            self._records.append((record["level"].no, entry))
+            self._records.append((level_no, entry))
 
     def attach(self, level: str | int = "TRACE", logger_name: str | None = None) -> int:
         """Add ``sink`` to the shared logger and return the sink id.
@@ -97,3 +106,36 @@ class LogBuffer:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+class _BufferHub:
+    """One loguru handler feeding every live app's buffer, so buffers never stack handlers."""
+
+    def __init__(self) -> None:
+        self.buffers: list[LogBuffer] = []
+
+    def sink(self, message: Any) -> None:
+        buffers = tuple(self.buffers)
+        if buffers:
+            level_no, entry = _entry(message.record)  # built once, shared by every buffer
+            for buffer in buffers:
+                buffer.store(level_no, entry)
+
+    def detach(self, buffer: LogBuffer) -> None:
+        with contextlib.suppress(ValueError):
+            self.buffers.remove(buffer)
+
+
+_HUB = _BufferHub()
+_HUB_OPTIONS: dict[str, Any] = {"level": "TRACE", "format": "{message}", "colorize": False}
+
+
+def buffer_sink_spec(buffer: LogBuffer) -> SinkSpec:
+    """``buffer`` fed through the shared hub handler while a lease holds the spec."""
+    return SinkSpec(
+        ("patera-log-buffers",),
+        _HUB.sink,
+        dict(_HUB_OPTIONS),
+        on_acquire=lambda: _HUB.buffers.append(buffer),
+        on_release=lambda: _HUB.detach(buffer),
+    )

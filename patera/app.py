@@ -9,23 +9,27 @@ import inspect
 import os
 import re
 import sys
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loguru import logger
 
 from ._asgi import ASGIHandler
-from ._cors import CorsOptions, CorsPolicy
+from ._cors import CREDENTIALS_WARNING, CorsOptions, CorsPolicy
 from ._dispatch import Endpoint
 from ._errors import ErrorRenderer
 from ._exception_handler import ExceptionHandler
 from ._extension import BaseExtension
 from ._limits import BodyLimits
+from ._log_buffer import LogBuffer, buffer_sink_spec
 from ._router import Router
+from ._sinks import SinkLease
 from ._types import ASGIApp, Receive, Scope, Send
-from .config import BaseConfig, load_config
+from .config import BaseConfig, load_config, sets_key
 from .controller import Controller
 from .exceptions import MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
+from .logging import LoggerBase, default_logger_spec, remove_loguru_default_handler
 from .middleware import MiddlewareBase
 from .request import Request
 from .response import Response
@@ -36,6 +40,7 @@ C = TypeVar("C", bound=type)
 F = TypeVar("F", bound=Callable[..., Any])
 _LIFESPAN_ATTR = "__patera_lifespan__"
 _VARIABLE_RE = re.compile(r"<([^<>]+)>")
+_CORS_CREDENTIAL_KEYS = ("CORS_ALLOW_CREDENTIALS", "CORS_ALLOW_ORIGINS")
 
 
 def app(import_name: str, configs: type[BaseConfig] | BaseConfig) -> Callable[[C], C]:
@@ -152,7 +157,7 @@ class Patera:
         self._template_paths: list[str] = []
         self._global_context_methods: list[Callable[..., Any]] = []
         self._loaded: set[int] = set()
-        self._sink_ids: list[int] = []
+        self._sink_lease = SinkLease()
         self._jinja_env: Any = None
         self._json_spec: dict[str, Any] | None = None
         self._built = False
@@ -162,14 +167,22 @@ class Patera:
         self._builtins_registered = False
         self.global_cors: CorsPolicy | None = None
 
-        from ._log_buffer import LogBuffer
-        from .logging import configure_default_logger
-
         self._log_buffer = LogBuffer(int(self._configs.get("IN_MEMORY_LOG_BUFFER_SIZE", 1000)))
-        if not cli_mode:
-            self._sink_ids.append(configure_default_logger(self._configs))
-        self._sink_ids.append(self._log_buffer.attach())
+        self._acquire_sinks()
         self._load_modules()
+
+    def _acquire_sinks(self) -> None:
+        """Take the default sink and the log buffer (SPEC §13.1); CLI mode logs the same way.
+
+        Sinks are shared with every other app whose sink config is identical; the app's lease is
+        released at lifespan shutdown, or when the app is garbage-collected without being started.
+        """
+        default_spec = default_logger_spec(self._configs)  # validates before anything changes
+        remove_loguru_default_handler()
+        self._sink_lease.add(default_spec)
+        self._sink_lease.add(buffer_sink_spec(self._log_buffer))
+        release = weakref.finalize(self, self._sink_lease.release_from_gc)
+        release.atexit = False  # at interpreter exit loguru tears its handlers down itself
 
     # ------------------------------------------------------------------ loading (SPEC 1.6)
 
@@ -187,8 +200,6 @@ class Patera:
                 self._load_object(spec, obj)
 
     def _load_object(self, spec: str, obj: Any) -> None:
-        from .logging import LoggerBase
-
         if isinstance(obj, type) and issubclass(obj, Controller):
             self.register_controller(obj)
         elif isinstance(obj, type) and issubclass(obj, ExceptionHandler):
@@ -200,7 +211,7 @@ class Patera:
         elif isinstance(obj, type) and issubclass(obj, MiddlewareBase):
             self._middleware.append(obj)
         elif isinstance(obj, type) and issubclass(obj, LoggerBase):
-            self._sink_ids.append(obj(self).configure())
+            self._sink_lease.add(obj(self).sink_spec())
         elif isinstance(obj, type) and hasattr(obj, "__db_name__"):
             self._models.setdefault(obj.__db_name__, []).append(obj)
         elif isinstance(obj, type) and _is_cli_controller(obj):
@@ -287,14 +298,20 @@ class Patera:
         self._router.freeze()
         self._ws_router.freeze()
         self.global_cors = self._cors_policy(None)
+        # SPEC §7: the untouched defaults ("*" + credentials) start silently; the credentials
+        # warning is for configs (or @cors overlays) that set these keys themselves.
+        configured = any(sets_key(self._config, key) for key in _CORS_CREDENTIAL_KEYS)
         for warning in self.global_cors.warnings if self.global_cors else ():
-            logger.warning(warning)
+            if configured or warning != CREDENTIALS_WARNING:
+                logger.warning(warning)
         global_warnings = set(self.global_cors.warnings) if self.global_cors else set()
         for endpoint in self._endpoints.values():
             endpoint.cors_policy = self._cors_policy(endpoint)
             # @cors overlays are checked like the globals (e.g. "*" with credentials).
+            overlay = endpoint.spec.cors or {}
+            overlay_sets = configured or any(overlay.get(k) is not None for k in ("allow_origins", "allow_credentials"))
             for warning in endpoint.cors_policy.warnings if endpoint.cors_policy else ():
-                if warning not in global_warnings:
+                if warning not in global_warnings and (overlay_sets or warning != CREDENTIALS_WARNING):
                     logger.warning("{}: {}", endpoint.name, warning)
         if self._handler is None:
             self._handler = ASGIHandler(self)
@@ -348,6 +365,7 @@ class Patera:
 
     async def startup(self) -> None:
         """Run startup hooks in order; the first failure propagates."""
+        self._sink_lease.acquire()  # again, if an earlier shutdown released the sinks
         for fn in self._lifespan_methods("startup"):
             result = fn()
             if inspect.isawaitable(result):
@@ -364,11 +382,14 @@ class Patera:
             except Exception as exc:  # noqa: BLE001 - every hook gets its turn
                 logger.exception("shutdown hook {} failed", getattr(fn, "__qualname__", fn))
                 failures.append(exc)
-        from .logging import remove_sinks
-
-        ids, self._sink_ids = self._sink_ids, []
-        await asyncio.to_thread(remove_sinks, ids)
+        # A worker thread: flushing enqueued sinks may block.
+        await asyncio.to_thread(self._sink_lease.release)
         return failures
+
+    @property
+    def _sink_ids(self) -> list[int]:
+        """Handler ids of the sinks this app holds (some may be shared with other apps)."""
+        return self._sink_lease.ids
 
     # ------------------------------------------------------------------ lookups
 

@@ -24,11 +24,12 @@ from ._dotenv import read_dotenv
 from .exceptions import MissingAppConfigurations
 
 __all__ = (
-    "BaseConfig",
-    "DEFAULT_LOG_FORMAT",
     "DEFAULT_LOGGER_CONFIG",
+    "DEFAULT_LOG_FORMAT",
     "IMPORT_STRING_KEYS",
+    "BaseConfig",
     "load_config",
+    "sets_key",
 )
 
 #: Format shared by the default logger and custom sinks (SPEC §13.1; README erratum fixed).
@@ -45,7 +46,7 @@ DEFAULT_LOGGER_CONFIG: dict[str, Any] = {
     "ENQUEUE": False,
     "BACKTRACE": True,
     "DIAGNOSE": True,
-    "COLORIZE": True,
+    "COLORIZE": None,  # loguru's own detection: colour on a terminal, none in files and pipes
     "SERIALIZE": False,
     "ENCODING": "utf-8",
     "MODE": "a",
@@ -365,6 +366,22 @@ class BaseConfig(BaseModel, metaclass=_ConfigMeta):
         if isinstance(value, str):
             return value.strip().lower() in _TRUE_STRINGS
         return False
+
+
+def sets_key(config: BaseConfig, key: str) -> bool:
+    """Whether the application's own configuration gives ``key`` a value (SPEC §7 warnings).
+
+    True for a keyword argument, an environment or ``.env`` value, or a class attribute or
+    annotated default in any ``BaseConfig`` subclass; False when the key only has its default.
+    """
+    if key in config.model_fields_set:
+        return True
+    for klass in type(config).__mro__:
+        if klass is BaseConfig or not (isinstance(klass, type) and issubclass(klass, BaseConfig)):
+            continue
+        if key in vars(klass) or key in vars(klass).get("__annotations__", {}):
+            return True
+    return False
 
 
 def load_config(configs: type[BaseConfig] | BaseConfig) -> BaseConfig:

@@ -1,14 +1,15 @@
 """Loguru sinks configured from application settings (SPEC §13).
 
 patera logs through the one shared loguru ``logger``. Importing this module never adds or
-removes a sink: the host application's own sinks are left alone. The app calls
-``configure_default_logger`` once at construction (which replaces only loguru's pre-installed
-stderr handler), adds one sink per ``LoggerBase`` listed in ``LOGGERS`` and hands every sink
-id to ``remove_sinks`` at lifespan shutdown.
+removes a sink: the host application's own sinks are left alone. At construction the app
+removes only loguru's pre-installed stderr handler and takes its default sink and one sink per
+``LoggerBase`` listed in ``LOGGERS`` as shareable specs (``patera._sinks``): apps with the same
+sink configuration share one handler, released when no app holds it any more.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from abc import ABC
@@ -22,12 +23,13 @@ from typing import Any, ClassVar, Protocol, TextIO, TypeAlias
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from ._sinks import SinkSpec, fingerprint
 from .config import DEFAULT_LOG_FORMAT
 from .exceptions import ImproperlyConfigured
 
 __all__ = (
-    "CompressionType",
     "DEFAULT_LOG_FORMAT",
+    "CompressionType",
     "FilterType",
     "LogLevel",
     "LoggerBase",
@@ -37,6 +39,8 @@ __all__ = (
     "RotationType",
     "SinkInput",
     "configure_default_logger",
+    "default_logger_spec",
+    "remove_loguru_default_handler",
     "remove_sinks",
     "remove_sinks_async",
     "resolve_sink",
@@ -156,7 +160,7 @@ class LoggerConfig(BaseModel):
     ENQUEUE: bool = False
     BACKTRACE: bool = True
     DIAGNOSE: bool = True
-    COLORIZE: bool = True
+    COLORIZE: bool | None = None  # None: loguru decides (colour on a terminal only)
     SERIALIZE: bool = False
     DELAY: bool = True
     ROTATION: RotationType = "5 MB"
@@ -178,7 +182,7 @@ class _ConfigSource(Protocol):
 _MISSING: Any = object()
 
 
-class LoggerBase(ABC):
+class LoggerBase(ABC):  # noqa: B024 - abstract by contract (SPEC §13.2), every method has a default
     """One loguru sink configured from the app config dict named after the class.
 
     ``FileLogger`` reads ``FILE_LOGGER`` (set ``configs_name`` to choose another key). Every
@@ -236,10 +240,6 @@ class LoggerBase(ABC):
             return default
         return getattr(cfg, key, None)
 
-    def _is_set(self, key: str) -> bool:
-        cfg = self._configs
-        return key in cfg.model_fields_set or key in (cfg.__pydantic_extra__ or {})
-
     # ------------------------------------------------------------------ overridable getters
 
     def get_sink(self) -> SinkInput:
@@ -267,12 +267,10 @@ class LoggerBase(ABC):
     def get_diagnose(self) -> bool:
         return bool(self.get_conf_value("DIAGNOSE"))
 
-    def get_colorize(self) -> bool:
-        # NOTE: colour codes in a log file are noise, so a file sink is only colourised when
-        # COLORIZE was set explicitly; streams and callables follow the documented default.
-        if not self._is_set("COLORIZE") and isinstance(resolve_sink(self.get_sink()), Path):
-            return False
-        return bool(self.get_conf_value("COLORIZE"))
+    def get_colorize(self) -> bool | None:
+        """``None`` (the default) lets loguru decide: colour on a terminal, none in files and pipes."""
+        value = self.get_conf_value("COLORIZE")
+        return None if value is None else bool(value)
 
     def get_serialize(self) -> bool:
         return bool(self.get_conf_value("SERIALIZE"))
@@ -328,6 +326,24 @@ class LoggerBase(ABC):
         File-only options are dropped for streams and callables, ``None`` options are not
         passed (loguru's own default applies) and a file sink's parent directories are created.
         """
+        sink, options = self.sink_options()
+        self.sink_id = logger.add(sink, **options)
+        return self.sink_id
+
+    def sink_spec(self) -> SinkSpec:
+        """This sink as a shareable spec: apps whose sinks resolve to the same options share one.
+
+        The key is built from the getters' results, not from this object, so it holds no
+        reference to the app (a filter or sink that refers to the app keeps that app alive
+        until its lifespan shutdown releases it).
+        """
+        sink, options = self.sink_options()
+        shown = {key: value for key, value in options.items() if key != "filter"}
+        key = ("sink", self.logger_name, fingerprint(sink), fingerprint(shown), fingerprint(self.get_filter()))
+        return SinkSpec(key, sink, options)
+
+    def sink_options(self) -> tuple[Any, dict[str, Any]]:
+        """``(sink, options)`` as ``configure`` passes them to ``logger.add``."""
         sink = resolve_sink(self.get_sink())
         options: dict[str, Any] = {
             "level": self.get_level(),
@@ -349,9 +365,7 @@ class LoggerBase(ABC):
                 mode=self.get_mode(),
                 delay=self.get_delay(),
             )
-        kwargs = {key: value for key, value in options.items() if value is not None}
-        self.sink_id = logger.add(sink, **kwargs)
-        return self.sink_id
+        return sink, {key: value for key, value in options.items() if value is not None}
 
 
 class _DefaultLogger(LoggerBase):
@@ -379,6 +393,21 @@ class _MappingSource:
 _LOGURU_DEFAULT_HANDLER_ID = 0
 
 
+def remove_loguru_default_handler() -> None:
+    """Remove loguru's pre-installed stderr handler, and only that one (host sinks stay)."""
+    with contextlib.suppress(ValueError):  # already removed by us or by the host application
+        logger.remove(_LOGURU_DEFAULT_HANDLER_ID)
+
+
+def default_logger_spec(app_configs: Mapping[str, Any]) -> SinkSpec:
+    """The app's default sink (``DEFAULT_LOGGER``, named ``APP_NAME``) as a shareable spec.
+
+    Raises:
+        ImproperlyConfigured: ``DEFAULT_LOGGER`` is invalid.
+    """
+    return _DefaultLogger(_MappingSource(app_configs)).sink_spec()
+
+
 def configure_default_logger(app_configs: Mapping[str, Any]) -> int:
     """Replace loguru's pre-installed handler with the app's default sink (SPEC §13.1).
 
@@ -389,10 +418,7 @@ def configure_default_logger(app_configs: Mapping[str, Any]) -> int:
         ImproperlyConfigured: ``DEFAULT_LOGGER`` is invalid (the old handler is then kept).
     """
     default_logger = _DefaultLogger(_MappingSource(app_configs))  # validate before removing
-    try:
-        logger.remove(_LOGURU_DEFAULT_HANDLER_ID)
-    except ValueError:
-        pass  # already removed by us or by the host application
+    remove_loguru_default_handler()
     return default_logger.configure()
 
 
@@ -404,10 +430,8 @@ def remove_sinks(ids: Iterable[int]) -> None:
     """
     logger.complete()
     for sink_id in ids:
-        try:
+        with contextlib.suppress(ValueError):
             logger.remove(sink_id)
-        except ValueError:
-            pass
 
 
 async def remove_sinks_async(ids: Iterable[int]) -> None:

@@ -9,21 +9,29 @@ distinct keys.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import json
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pydantic_core
 from loguru import logger
 from pydantic import BaseModel, TypeAdapter
 
+from . import _swagger_assets
 from ._dispatch import Endpoint
+from ._swagger_assets import ASSET_NAMES
 from .controller import Controller, get
+from .exceptions import StaticAssetNotFound
 from .media_types import MediaType
 from .request import Request
 from .response import Response
+from .static import file_response
 
 __all__ = ("OpenAPIController", "generate_spec", "register_openapi")
 
@@ -33,10 +41,17 @@ _REF_PREFIX = "#/components/schemas/"
 _DOCUMENTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PACKAGE = __name__.rpartition(".")[0]
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
-_MODEL_CONSUMERS = _JSON_CONSUMERS + (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
+_MODEL_CONSUMERS = (*_JSON_CONSUMERS, MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
 _UPLOAD_PROPERTIES = frozenset({"filename", "content_type", "size"})
 _UNKNOWN_BODY: dict[str, Any] = {"type": "object"}
 _DEFAULT_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+# The asset URLs carry the bundle's version, so browsers may keep them for a week.
+_ASSET_CACHE_CONTROL = "public, max-age=604800"
+_LOADING_TEXT = "This page shows the API documentation with Swagger UI."
+_FAILED_TEXT = (
+    "Swagger UI could not be loaded, so the interactive documentation is not available here "
+    "(its files come from a CDN unless the server has patera[docs] installed)."
+)
 
 # Bodies the framework itself answers with (SPEC §3.5, §18); documented once as components.
 _ERROR_SCHEMA: dict[str, Any] = {
@@ -88,6 +103,8 @@ class OpenAPIController(Controller):
 
     #: Set on the per-app subclass by :func:`register_openapi`: the encoded document.
     spec_body: bytes | None = None
+    #: Set likewise: Swagger UI's folder from the ``docs`` extra, or ``None`` (CDN).
+    assets_dir: Path | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,36 +123,84 @@ class OpenAPIController(Controller):
         root = str(req.scope.get("root_path") or "").rstrip("/")
         page = self._pages.get(root)
         if page is None:
-            app = self.app
             if len(self._pages) >= 8:  # root_path comes from server config; bound it anyway
                 self._pages.clear()
-            page = self._pages[root] = swagger_page(
-                title=str(app.get_conf("APP_NAME", "API")),
-                cdn=str(app.get_conf("OPEN_API_SWAGGER_CDN") or _DEFAULT_CDN),
-                specs_url=root + app.url_for("OpenAPIController.specs"),
-            )
+            page = self._pages[root] = self._render_page(root)
         return req.response.text(page).set_header("content-type", "text/html; charset=utf-8")
 
+    def _render_page(self, root: str) -> str:
+        app = self.app
+        folder = self.assets_dir
+        if folder is not None:
+            # The bundle's folder name carries its version: a new bundle means new URLs.
+            version = "?v=" + quote(folder.name, safe="")
+            css_url = root + app.url_for("OpenAPIController.assets", filename="swagger-ui.css") + version
+            js_url = root + app.url_for("OpenAPIController.assets", filename="swagger-ui-bundle.js") + version
+        else:
+            cdn = str(app.get_conf("OPEN_API_SWAGGER_CDN") or _DEFAULT_CDN).rstrip("/")
+            css_url, js_url = f"{cdn}/swagger-ui.css", f"{cdn}/swagger-ui-bundle.js"
+        return swagger_page(
+            title=str(app.get_conf("APP_NAME", "API")),
+            specs_url=root + app.url_for("OpenAPIController.specs"),
+            css_url=css_url,
+            js_url=js_url,
+        )
 
-def swagger_page(*, title: str, cdn: str, specs_url: str) -> str:
-    """The Swagger UI HTML shell; assets come from the CDN, so no template engine is needed."""
+    @get("/assets/<path:filename>", open_api_spec=False)
+    async def assets(self, req: Request, filename: str) -> Response[Any]:
+        """One Swagger UI file from the ``docs`` extra, streamed with validators; else 404."""
+        folder = self.assets_dir
+        if folder is None or filename not in ASSET_NAMES:
+            raise StaticAssetNotFound()
+        target = str(folder / filename)
+        try:
+            info = await asyncio.get_running_loop().run_in_executor(None, os.stat, target)
+        except OSError:
+            raise StaticAssetNotFound() from None
+        res = file_response(req, target, info, filename)
+        res.headers["cache-control"] = _ASSET_CACHE_CONTROL
+        return res
+
+
+def swagger_page(*, title: str, specs_url: str, css_url: str, js_url: str) -> str:
+    """The Swagger UI HTML shell; no template engine needed.
+
+    The page is never blank: a plain-text note with a link to the document is shown until
+    Swagger UI has rendered, and says so when Swagger UI's script could not be loaded.
+    """
     import html  # PERF: only the docs page needs it; not loaded by import patera
 
-    cdn = html.escape(cdn.rstrip("/"), quote=True)
     # NOTE: a JSON string literal is valid JS; escaping "<" keeps "</script>" out of the script block.
     url_literal = json.dumps(specs_url).replace("<", "\\u003c")
+    specs_href = html.escape(specs_url, quote=True)
+    css_href = html.escape(css_url, quote=True)
+    js_src = html.escape(js_url, quote=True)
+    crossorigin = "" if js_url.startswith("/") else ' crossorigin="anonymous"'
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)} - API docs</title>\n"
-        f'<link rel="stylesheet" href="{cdn}/swagger-ui.css">\n'
+        f'<link rel="stylesheet" href="{css_href}">\n'
         "</head>\n<body>\n"
+        '<div id="docs-fallback" style="font: 16px/1.5 sans-serif; margin: 2em">\n'
+        f'<p id="docs-fallback-text">{_LOADING_TEXT}</p>\n'
+        f'<p>The OpenAPI document is at <a href="{specs_href}">{specs_href}</a>.</p>\n'
+        "</div>\n"
         '<div id="swagger-ui"></div>\n'
-        f'<script src="{cdn}/swagger-ui-bundle.js" crossorigin="anonymous"></script>\n'
+        "<script>\n"
+        "function pateraDocsFailed() {\n"
+        '  document.getElementById("docs-fallback-text").textContent = '
+        f"{json.dumps(_FAILED_TEXT)};\n"
+        '  document.getElementById("docs-fallback").hidden = false;\n'
+        "}\n"
+        "</script>\n"
+        f'<script src="{js_src}"{crossorigin} onerror="pateraDocsFailed()"></script>\n'
         "<script>\n"
         'window.addEventListener("load", function () {\n'
-        f'  window.ui = SwaggerUIBundle({{url: {url_literal}, dom_id: "#swagger-ui", deepLinking: true}});\n'
+        '  if (typeof SwaggerUIBundle !== "function") { pateraDocsFailed(); return; }\n'
+        f"  window.ui = SwaggerUIBundle({{url: {url_literal}, dom_id: \"#swagger-ui\", deepLinking: true,\n"
+        '    onComplete: function () { document.getElementById("docs-fallback").hidden = true; }});\n'
         "});\n"
         "</script>\n</body>\n</html>\n"
     )
@@ -147,7 +212,7 @@ def register_openapi(app: Any) -> None:
         return
     try:
         spec = generate_spec(app)
-    except Exception:  # a documentation bug must not stop the app from serving
+    except Exception:  # noqa: BLE001 - a documentation bug must not stop the app from serving
         logger.exception("OpenAPI document generation failed")
         spec = None
     app._json_spec = spec
@@ -163,6 +228,7 @@ def register_openapi(app: Any) -> None:
             "__patera_path__": (url, False, []),
             "__module__": __name__,
             "spec_body": None if spec is None else pydantic_core.to_json(spec),
+            "assets_dir": _swagger_assets.bundled_swagger_ui(),
         },
     )
     app.register_controller(per_app)
@@ -292,7 +358,8 @@ def converter_schema(conv: Any) -> dict[str, Any]:
 
 def _default_schema(media_type: str) -> dict[str, Any]:
     """Schema for a body whose type is not declared."""
-    if media_type.endswith("json") or media_type in (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA):
+    form_types = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
+    if media_type.endswith("json") or media_type in form_types:
         return dict(_UNKNOWN_BODY)
     if media_type.startswith("text/") or media_type in (
         MediaType.APPLICATION_XML,
@@ -350,7 +417,7 @@ class _SchemaPool:
         inputs = self._inputs
         try:
             mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
-        except Exception:
+        except Exception:  # noqa: BLE001 - any unschemable type: retry one by one below
             inputs = []
             for item in self._inputs:
                 try:
@@ -387,7 +454,7 @@ class _SchemaPool:
 class _Operation:
     """One documented endpoint between the two passes."""
 
-    __slots__ = ("path", "method", "endpoint", "arguments", "body", "response", "descriptors")
+    __slots__ = ("arguments", "body", "descriptors", "endpoint", "method", "path", "response")
 
     def __init__(self, path: str, endpoint: Endpoint, arguments: list[tuple[str, Any]]) -> None:
         self.path = path
@@ -497,7 +564,7 @@ class _SpecBuilder:
             responses.framework(404, "Not Found", self._ref("Error", _ERROR_SCHEMA))
         if endpoint.consumes is not None:
             out["requestBody"] = self._request_body(op, responses)
-        for descriptor, index in zip(spec.descriptors, op.descriptors):
+        for descriptor, index in zip(spec.descriptors, op.descriptors, strict=False):
             body = None if index is None or descriptor.media_type is MediaType.NO_CONTENT else self.pool.schema(index)
             responses.describe(descriptor.status, descriptor.description, descriptor.media_type.value, body)
         out["responses"] = dict(sorted(responses.entries.items()))
@@ -525,7 +592,8 @@ class _SpecBuilder:
             schema = _binary_uploads(self.pool.inline(self.pool.schema(op.body)))
         else:
             schema = self.pool.schema(op.body)
-        responses.framework(415, "Unsupported Media Type", self._ref("UnsupportedMediaType", _UNSUPPORTED_MEDIA_TYPE_SCHEMA))
+        unsupported = self._ref("UnsupportedMediaType", _UNSUPPORTED_MEDIA_TYPE_SCHEMA)
+        responses.framework(415, "Unsupported Media Type", unsupported)
         if op.body is not None:
             responses.framework(422, "Validation failed", self._ref("ValidationError", _VALIDATION_ERROR_SCHEMA))
             if consumes in _JSON_CONSUMERS or consumes is MediaType.MULTIPART_FORM_DATA:
@@ -536,7 +604,7 @@ class _SpecBuilder:
 class _Responses:
     """An operation's responses while they are merged (SPEC §12: same status → merged)."""
 
-    __slots__ = ("entries", "defaults", "generated")
+    __slots__ = ("defaults", "entries", "generated")
 
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, Any]] = {}

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_bench_run_prints_every_scenario_with_ratios() -> None:
     result = subprocess.run(
         [sys.executable, "bench/run.py", "--quick", "--only", "patera,raw", "--rounds", "4", "--seconds", "0.002"],

@@ -352,6 +352,12 @@ def test_new_project_passes_its_own_tests(tmp_path: Path, monkeypatch: pytest.Mo
     assert expected <= files
     assert not any(f.endswith("-tpl") or "__pycache__" in f for f in files)
     assert 'APP_NAME: str = "demo"' in (project / "app" / "configs.py").read_text()
+    import patera
+
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'dependencies = ["patera[server]>={patera.__version__}"]' in pyproject  # never an older framework
+    assert f'dev = ["patera[testing]>={patera.__version__}"]' in pyproject  # what app/tests needs
+    assert "__PATERA_VERSION__" not in (project / "README.md").read_text()
 
     # Only the plugin the project needs (pytest-asyncio): autoloading every installed plugin is slow.
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -420,3 +426,42 @@ def test_new_project_prompts_for_the_name(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr("builtins.input", lambda prompt: "prompted")
     assert main(["new-project"]) == 0
     assert (tmp_path / "prompted" / "app" / "__init__.py").is_file()
+
+
+# ---------------------------------------------------------------------- version and import errors
+
+
+def test_version_flag_matches_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    import patera
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert declared == patera.__version__ == "0.112.0"  # the release after Patera 0.111.13
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"patera {declared}"
+
+
+@pytest.mark.parametrize("command", ["run", "routes"])
+@pytest.mark.parametrize(
+    ("flags", "env", "traceback_shown"),
+    [([], {}, False), (["--verbose"], {}, True), ([], {"DEBUG": "true"}, True)],
+    ids=["plain", "verbose", "debug-env"],
+)
+def test_unimportable_app_is_one_clear_line(
+    tmp_path: Path, command: str, flags: list[str], env: dict[str, str], traceback_shown: bool
+) -> None:
+    pytest.importorskip("hypercorn")
+    environ = {key: value for key, value in os.environ.items() if key != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "patera.cli", command, "--app", "nope.mod:X", *flags],
+        cwd=tmp_path, env={**environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True, text=True, timeout=TIMEOUT,
+    )
+    assert result.returncode == 1
+    message = f"patera {command}: could not import 'nope.mod': ModuleNotFoundError: No module named 'nope'"
+    if traceback_shown:
+        assert "Traceback (most recent call last)" in result.stderr
+        assert result.stderr.splitlines()[-1] == message
+    else:
+        assert result.stderr.splitlines() == [message]

@@ -441,6 +441,7 @@ _names = st.one_of(st.text(max_size=12), st.from_regex(r"[!#$%&'*+\-.^_`|~0-9A-Z
 
 @given(name=_names, value=st.text(max_size=64))
 @settings(max_examples=500)
+@pytest.mark.slow
 def test_dump_then_parse_round_trips(name: str, value: str) -> None:
     try:
         header = dump_set_cookie(name, value)
@@ -462,6 +463,7 @@ def test_dump_accepts_every_value_without_ctl_or_semicolon(value: str) -> None:
 
 @given(st.text(max_size=200))
 @settings(max_examples=500)
+@pytest.mark.slow
 def test_parser_never_raises(header: str) -> None:
     result = parse_cookie_header(header)
     assert all(isinstance(k, str) and k and isinstance(v, str) for k, v in result.items())

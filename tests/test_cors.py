@@ -683,8 +683,27 @@ def _warnings_at_build(**config: Any) -> list[str]:
     return messages
 
 
+@pytest.mark.parametrize(
+    ("config", "warned"),
+    [
+        ({}, False),  # untouched defaults (["*"] + credentials) start silently
+        ({"CORS_ALLOW_CREDENTIALS": True}, True),  # the app's own config asks for both
+        ({"CORS_ALLOW_ORIGINS": ["*"]}, True),
+        ({"CORS_ALLOW_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": True}, True),
+        ({"CORS_ALLOW_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": False}, False),
+    ],
+    ids=["defaults", "credentials-set", "origins-set", "both-set", "credentials-off"],
+)
+def test_credentials_warning_only_when_the_app_sets_the_keys(config: dict[str, Any], warned: bool) -> None:
+    assert (CREDENTIALS_WARNING in _warnings_at_build(**config)) is warned
+
+
+def test_credentials_warning_for_keys_set_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", '["*"]')
+    assert CREDENTIALS_WARNING in _warnings_at_build()
+
+
 def test_startup_warning_for_wildcard_with_credentials() -> None:
-    assert CREDENTIALS_WARNING in _warnings_at_build()  # defaults: ["*"] + credentials
     assert CREDENTIALS_WARNING not in _warnings_at_build(CORS_ALLOW_CREDENTIALS=False)
     assert CREDENTIALS_WARNING not in _warnings_at_build(CORS_ALLOW_ORIGINS=[ORIGIN])
     assert _warnings_at_build(CORS_ENABLED=False, CORS_ALLOW_ORIGINS=[ORIGIN]) == []

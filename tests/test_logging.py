@@ -93,7 +93,8 @@ def test_logger_config_defaults() -> None:
     assert cfg.SINK == OutputSink.STDERR
     assert cfg.LEVEL == LogLevel.TRACE
     assert cfg.FORMAT == DEFAULT_LOG_FORMAT
-    assert (cfg.ENQUEUE, cfg.BACKTRACE, cfg.DIAGNOSE, cfg.COLORIZE) == (False, True, True, True)
+    assert (cfg.ENQUEUE, cfg.BACKTRACE, cfg.DIAGNOSE) == (False, True, True)
+    assert cfg.COLORIZE is None  # loguru's own detection (SPEC §13.1)
     assert (cfg.DELAY, cfg.SERIALIZE) == (True, False)
     assert (cfg.ROTATION, cfg.RETENTION, cfg.COMPRESSION) == ("5 MB", "10 days", "zip")
     assert (cfg.ENCODING, cfg.MODE) == ("utf-8", "a")
@@ -293,10 +294,8 @@ def test_stream_kwargs(monkeypatch: pytest.MonkeyPatch) -> None:
     FileLogger(FakeApp(FILE_LOGGER={"SINK": "stdout"})).configure()
     sink, kwargs = fake.calls[0]
     assert sink is sys.stdout
-    assert set(kwargs) == {
-        "level", "format", "filter", "enqueue", "backtrace", "diagnose", "colorize", "serialize"
-    }
-    assert kwargs["colorize"] is True
+    # COLORIZE defaults to None, which is not passed: loguru detects a terminal itself.
+    assert set(kwargs) == {"level", "format", "filter", "enqueue", "backtrace", "diagnose", "serialize"}
 
 
 def test_level_threshold(sink_ids: list[int]) -> None:

@@ -471,6 +471,13 @@ def test_open_api_off_means_no_document() -> None:
 # ---------------------------------------------------------------------- serving
 
 
+@pytest.fixture
+def without_docs_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if ``patera[docs]`` were not installed: the page loads Swagger UI from the CDN."""
+    monkeypatch.setattr(openapi_module._swagger_assets, "bundled_swagger_ui", lambda: None)
+
+
+@pytest.mark.usefixtures("without_docs_extra")
 async def test_specs_and_docs_served_in_debug() -> None:
     application = build_app(Customers)
     async with PateraTestClient(application) as client:
@@ -489,6 +496,7 @@ async def test_specs_and_docs_served_in_debug() -> None:
     assert application.url_for("OpenAPIController.docs") == "/openapi/docs"
 
 
+@pytest.mark.usefixtures("without_docs_extra")
 async def test_custom_url_and_cdn() -> None:
     application = build_app(Customers, OPEN_API_URL="/api-docs", OPEN_API_SWAGGER_CDN="https://cdn.example/sw/")
     async with PateraTestClient(application) as client:
@@ -582,7 +590,10 @@ async def test_docs_honour_asgi_root_path() -> None:
 
 
 def test_swagger_page_escapes() -> None:
-    page = swagger_page(title="<b>&", cdn='https://x/"y', specs_url="/a</script><script>alert(1)//")
+    page = swagger_page(
+        title="<b>&", specs_url="/a</script><script>alert(1)//",
+        css_url='https://x/"y/swagger-ui.css', js_url='https://x/"y/swagger-ui-bundle.js',
+    )
     assert "<b>&" not in page and "&lt;b&gt;&amp;" in page
     assert 'https://x/&quot;y/swagger-ui.css' in page
     assert "</script><script>alert" not in page

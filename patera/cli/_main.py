@@ -16,15 +16,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .. import __version__
 from .._dotenv import read_dotenv
 from ..exceptions import MissingDependency
 from ._project import ProjectError, create_project, valid_project_name
 
-__all__ = ("main", "build_parser", "discover_app", "load_env", "CommandError", "DISCOVERY_FILES")
+__all__ = ("DISCOVERY_FILES", "CommandError", "build_parser", "discover_app", "load_env", "main")
 
 #: Files tried by app discovery, first inside ``./app``, then in the working directory.
 DISCOVERY_FILES = ("__init__.py", "app.py", "main.py", "server.py", "run.py", "application.py")
 _DEFAULT_ENV_FILES = (".env", ".env.dev", ".env.prod")
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_VERBOSE_HELP = "show the traceback when the app cannot be imported (also when DEBUG is set)"
 _METHOD_ORDER = {m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))}
 
 
@@ -41,6 +44,7 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patera", description="Patera command line tools.")
+    parser.add_argument("--version", action="version", version=f"patera {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     new = sub.add_parser("new-project", help="create a project from the bundled template")
@@ -54,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_options.add_argument("--port", type=int, help="bind port (default: the app's PORT)")
     serve_options.add_argument("--env-file", metavar="F", help="load variables from F (existing ones win)")
     serve_options.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    serve_options.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
     reload_option = argparse.ArgumentParser(add_help=False)
     reload_option.add_argument("--reload", action="store_true", help="restart when source files change")
 
@@ -63,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     routes = sub.add_parser("routes", help="list the app's routes")
     routes.add_argument("--app", metavar="IMPORT", help="'module:ClassOrInstance' (default: discovered)")
+    routes.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
     return parser
 
 
@@ -108,7 +114,7 @@ def _new_project(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         raise CommandError(str(exc)) from None
     print(f"Created project {name!r} in {target} ({len(written)} files).")
-    print(f"Next: cd {name} && cp .env.example .env && patera run   (tests: pytest)")
+    print(f"Next: cd {name} && pip install -e \".[dev]\" && pytest   (then: cp .env.example .env && patera run)")
     return 0
 
 
@@ -141,11 +147,18 @@ def _ensure_importable(cwd: Path) -> None:
         sys.path.insert(0, entry)
 
 
-def _import(module_name: str) -> ModuleType:
+def _debug_requested() -> bool:
+    """``DEBUG`` set truthy in the environment (or the loaded ``.env``)."""
+    return os.environ.get("DEBUG", "").strip().lower() in _TRUTHY
+
+
+def _import(module_name: str, verbose: bool = False) -> ModuleType:
+    """Import user code; a failure is one line, plus the traceback with --verbose or DEBUG."""
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:
-        traceback.print_exc()
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything while importing
+        if verbose or _debug_requested():
+            traceback.print_exc()
         raise CommandError(f"could not import {module_name!r}: {type(exc).__name__}: {exc}") from None
 
 
@@ -164,7 +177,7 @@ def _app_class_in(module: ModuleType) -> str | None:
     return None
 
 
-def discover_app(cwd: Path) -> str:
+def discover_app(cwd: Path, verbose: bool = False) -> str:
     """``module:Class`` of the first ``Patera`` subclass defined in a discovery file."""
     _ensure_importable(cwd)
     candidates: list[tuple[Path, str]] = []
@@ -177,23 +190,23 @@ def discover_app(cwd: Path) -> str:
         if not path.is_file():
             continue
         tried.append(str(path.relative_to(cwd)))
-        found = _app_class_in(_import(module_name))
+        found = _app_class_in(_import(module_name, verbose))
         if found is not None:
             return f"{module_name}:{found}"
     where = f" (looked in {', '.join(tried)})" if tried else ""
     raise CommandError(f"no Patera application found in ./app or {cwd}{where}; pass --app module:Name")
 
 
-def _resolve_target(app_option: str | None, cwd: Path) -> tuple[str, Any]:
+def _resolve_target(app_option: str | None, cwd: Path, verbose: bool = False) -> tuple[str, Any]:
     if app_option is None:
-        import_string = discover_app(cwd)
+        import_string = discover_app(cwd, verbose)
     else:
         _ensure_importable(cwd)
         import_string = app_option
     module_name, sep, attr = import_string.partition(":")
     if not sep or not module_name or not attr.isidentifier():
         raise CommandError(f"--app must look like 'module:ClassOrInstance', got {import_string!r}", 2)
-    module = _import(module_name)
+    module = _import(module_name, verbose)
     try:
         return import_string, getattr(module, attr)
     except AttributeError:
@@ -210,7 +223,7 @@ def _address(obj: Any) -> tuple[str, int]:
     elif isinstance(obj, type) and issubclass(obj, Patera) and hasattr(obj, "__patera_app__"):
         try:
             config = load_config(obj.__patera_app__[1])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user configuration code
             raise CommandError(str(exc)) from None
         host, port = getattr(config, "HOST", None), getattr(config, "PORT", None)
     else:
@@ -225,7 +238,7 @@ def _instantiate(obj: Any) -> Any:
     if isinstance(obj, type) and issubclass(obj, Patera):
         try:
             return obj()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user code in the app's constructor
             raise CommandError(f"could not create the application: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, Patera):
         raise CommandError(f"{obj!r} is not a Patera application")
@@ -246,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     cwd = Path.cwd()
     load_env(args.env_file, cwd)
-    import_string, obj = _resolve_target(args.app, cwd)
+    import_string, obj = _resolve_target(args.app, cwd, args.verbose)
     host, port = _address(obj)
     host = args.host or host
     host = "127.0.0.1" if host == "localhost" else host
@@ -279,7 +292,7 @@ def route_rows(application: Any) -> list[tuple[str, str, str]]:
 def _routes(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     load_env(None, cwd)
-    _, obj = _resolve_target(args.app, cwd)
+    _, obj = _resolve_target(args.app, cwd, args.verbose)
     rows = route_rows(_instantiate(obj))
     if not rows:
         print("(no routes)")

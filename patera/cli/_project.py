@@ -10,10 +10,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ("TEMPLATE_DIR", "PLACEHOLDER", "ProjectError", "create_project", "template_files", "valid_project_name")
+from .. import __version__
+
+__all__ = (
+    "PLACEHOLDER",
+    "TEMPLATE_DIR",
+    "VERSION_PLACEHOLDER",
+    "ProjectError",
+    "create_project",
+    "template_files",
+    "valid_project_name",
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "project_template"
 PLACEHOLDER = "__PROJECT_NAME__"
+#: Replaced by the generating patera's version: generated projects require at least that release.
+VERSION_PLACEHOLDER = "__PATERA_VERSION__"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 
@@ -66,7 +78,7 @@ def create_project(target: Path, name: str, *, force: bool = False) -> list[Path
     for source, relative in files:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        text = source.read_text(encoding="utf-8").replace(PLACEHOLDER, name)
+        text = source.read_text(encoding="utf-8").replace(PLACEHOLDER, name).replace(VERSION_PLACEHOLDER, __version__)
         destination.write_text(text, encoding="utf-8")
         written.append(destination)
     return written
