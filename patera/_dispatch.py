@@ -225,7 +225,7 @@ class Endpoint:
         except ValidationError as exc:
             if any(err["type"] == "json_invalid" and not err["loc"] for err in exc.errors()):
                 raise BadRequest("Malformed JSON body") from None
-            req._body_error = exc  # rendered as 422 unless a handler catches it
+            req.body_validation_error = exc  # the boundary renders it as 422 unless a handler catches it
             raise
 
     async def _from_form(self, req: Any) -> Any:
@@ -236,7 +236,7 @@ class Endpoint:
         try:
             return self.body_model.model_validate(data)  # type: ignore[union-attr]
         except Exception as exc:
-            req._body_error = exc  # rendered as 422 unless a handler catches it
+            req.body_validation_error = exc  # the boundary renders it as 422 unless a handler catches it
             raise
 
     async def __call__(self, req: Any) -> Response[Any]:
@@ -264,7 +264,7 @@ class Endpoint:
         if self.produces_status is not None:
             self._apply_produces(res)
         if self.adapter is not None:
-            res._body_type = self.adapter
+            res.body_type = self.adapter
         for hook in self.after:
             await hook(res)
         return res

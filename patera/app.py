@@ -17,15 +17,14 @@ from loguru import logger
 from ._asgi import ASGIHandler
 from ._cors import CorsOptions, CorsPolicy
 from ._dispatch import Endpoint
-from ._errors import ErrorRenderer
-from ._exception_handler import ExceptionHandler
+from ._error_boundary import ErrorRenderer
 from ._extension import BaseExtension
 from ._limits import BodyLimits
 from ._router import Router
 from ._types import ASGIApp, Receive, Scope, Send
 from .config import BaseConfig, load_config
 from .controller import Controller
-from .exceptions import MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
+from .exceptions import ExceptionHandler, MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
 from .middleware import MiddlewareBase
 from .request import Request
 from .response import Response

@@ -1,0 +1,51 @@
+"""The request chain, composed once in ``Patera.build()`` (SPEC §3.3, ARCHITECTURE.md).
+
+    error boundary → CORS → MIDDLEWARE[0] → … → MIDDLEWARE[-1] → routing outcome → endpoint wrapper
+
+Each layer is a callable ``req -> Awaitable[Response]`` built around the next one. A
+layer with nothing to do for this app is left out here, once, instead of being skipped
+on every request: CORS when no policy is active, the middleware check when there is no
+middleware. Layers that only dispatch (CORS without ``Origin``, the routing outcome of a
+matched route) are plain functions returning the next layer's awaitable, so they cost a
+call, not a coroutine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ._cors_layer import cors_layer, uses_cors
+from ._error_boundary import error_boundary
+from ._routing_outcome import routing_outcome
+from .response import Response
+
+if TYPE_CHECKING:
+    from .request import Request
+
+__all__ = ("Layer", "compose_chain", "checked_middleware")
+
+Layer = Callable[["Request"], Awaitable[Response[Any]]]
+
+
+def checked_middleware(middleware: Any) -> Layer:
+    """A middleware's ``middleware`` method, refusing anything but a Response (SPEC §9)."""
+    call = middleware.middleware
+
+    async def run(req: Request) -> Response[Any]:
+        res = await call(req)
+        if not isinstance(res, Response):
+            raise TypeError(f"{type(middleware).__name__}.middleware must return a Response, got {type(res).__name__}")
+        return res
+
+    return run
+
+
+def compose_chain(app: Any) -> Layer:
+    """The whole chain for ``app`` (routes frozen and CORS policies resolved first)."""
+    chain = routing_outcome()
+    for middleware_cls in reversed(app.middleware):
+        chain = checked_middleware(middleware_cls(app, chain))
+    if uses_cors(app):
+        chain = cors_layer(app, chain)
+    return error_boundary(app.errors, chain)

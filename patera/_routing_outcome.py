@@ -1,0 +1,54 @@
+"""The routing-outcome layer (SPEC §3.3 step 4): innermost before the endpoint wrapper.
+
+The ASGI entry records the route match on the request before the chain runs; this layer
+acts on it. A matched route goes to its endpoint wrapper. Otherwise it answers the 308
+redirect or the automatic OPTIONS, or raises ``NotFound`` / ``MethodNotAllowed``, so
+middleware, exception handlers and the CORS grant all see routing failures as errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ._router import RequestRedirect
+from .exceptions import MethodNotAllowed, NotFound, allow_header
+
+if TYPE_CHECKING:
+    from ._chain import Layer
+    from .request import Request
+    from .response import Response
+
+__all__ = ("routing_outcome", "unmatched")
+
+# Printable ASCII that may stand in a query as received (existing %XX escapes stay).
+_QUERY_SAFE = "!#$%&'()*+,/:;=?@[]^`{|}\\\"<>"
+
+
+async def unmatched(req: Request) -> Response[Any]:
+    """The answer for a request no endpoint matched: a redirect, automatic OPTIONS, or a raise."""
+    error = req.route_error
+    if isinstance(error, RequestRedirect):
+        query = req.scope.get("query_string", b"")
+        # NOTE: kept byte for byte except what a Location may not carry (CTLs, space,
+        # non-ASCII): escaped, so a raw control byte is never a 500 or a header split.
+        location = error.location + ("?" + quote(query, safe=_QUERY_SAFE) if query else "")
+        return req.response.redirect(location, 308)
+    if isinstance(error, MethodNotAllowed) and req.method == "OPTIONS":
+        res = req.response.status(200)
+        res.headers["allow"] = allow_header(error.valid_methods)
+        return res
+    raise error if error is not None else NotFound()
+
+
+def routing_outcome() -> Layer:
+    """The layer: the endpoint wrapper of a matched route, else :func:`unmatched`."""
+
+    def routed(req: Request) -> Awaitable[Response[Any]]:
+        endpoint = req.endpoint
+        if endpoint is not None:
+            return endpoint.run(req)  # type: ignore[no-any-return]  # PERF: no coroutine of this layer
+        return unmatched(req)
+
+    return routed
