@@ -39,7 +39,8 @@ class ASGIHandler:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._chain: Layer | None = None
+        #: the composed chain (``_chain.compose_chain``); set by :meth:`compose`
+        self.chain: Layer | None = None
         self._request_class: type[Request] = app.request_class
         self._match: Callable[[str, str], tuple[Any, dict[str, Any]]] = app.router.match
         self._access_log = bool(app.get_conf("ACCESS_LOG", True))
@@ -49,7 +50,7 @@ class ASGIHandler:
         app = self.app
         self._request_class = app.request_class
         self._match = app.router.match
-        self._chain = compose_chain(app)
+        self.chain = compose_chain(app)
 
     # ------------------------------------------------------------------ entry point
 
@@ -80,7 +81,7 @@ class ASGIHandler:
             req.route_error = exc.with_traceback(None)
         try:
             try:
-                res = await self._chain(req)  # type: ignore[misc]  # composed by build()
+                res = await self.chain(req)  # type: ignore[misc]  # composed by build()
             except ClientDisconnected:
                 logger.debug("client disconnected during {} {}", req.method, _printable(req.path))
                 return

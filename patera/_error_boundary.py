@@ -8,7 +8,6 @@ which asks :class:`ErrorRenderer` for the answer: a ``@handles`` handler found a
 
 from __future__ import annotations
 
-import html
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -168,6 +167,8 @@ class ErrorRenderer:
             logger.error("Unhandled exception in {} {}:\n{}", req.method, req.path, details)
             req.scope[UNHANDLED_EXCEPTION_KEY] = exc
             if prefers_html(req.headers.get("accept")):
+                import html  # PERF: only for this page, not at import time
+
                 page = (
                     "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>"
                     f"<body><h1>Internal Server Error</h1><pre>{html.escape(details)}</pre></body></html>\n"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from ._http import parse_options_header
+from ._header_params import parse_options_header
 from ._limits import BodyLimits
 from ._multipart_stream import parse_multipart
 from ._urlencoded import parse_urlencoded, to_multidict
