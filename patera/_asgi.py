@@ -119,7 +119,7 @@ class ASGIHandler:
             if kind == "lifespan.startup":
                 try:
                     await app.startup()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - reported to the server as startup.failed
                     logger.exception("application startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._cors_layer import cors_layer, uses_cors
+from ._dispatch import ensure_response
 from ._error_boundary import error_boundary
 from ._routing_outcome import routing_outcome
 from .response import Response
@@ -23,7 +24,7 @@ from .response import Response
 if TYPE_CHECKING:
     from .request import Request
 
-__all__ = ("Layer", "compose_chain", "checked_middleware")
+__all__ = ("Layer", "checked_endpoint", "checked_middleware", "compose_chain")
 
 Layer = Callable[["Request"], Awaitable[Response[Any]]]
 
@@ -41,9 +42,25 @@ def checked_middleware(middleware: Any) -> Layer:
     return run
 
 
+def checked_endpoint(routed: Layer) -> Layer:
+    """The routing outcome as middleware must see it: a Response, never a plain handler's raw value."""
+
+    async def run(req: Request) -> Response[Any]:
+        return ensure_response(req, await routed(req))
+
+    return run
+
+
 def compose_chain(app: Any) -> Layer:
-    """The whole chain for ``app`` (routes frozen and CORS policies resolved first)."""
+    """The whole chain for ``app`` (routes frozen and CORS policies resolved first).
+
+    A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.run``):
+    the boundary and the CORS layer check it themselves, middleware gets
+    :func:`checked_endpoint`.
+    """
     chain = routing_outcome()
+    if app.middleware:
+        chain = checked_endpoint(chain)
     for middleware_cls in reversed(app.middleware):
         chain = checked_middleware(middleware_cls(app, chain))
     if uses_cors(app):

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ._cors import CorsPolicy, add_grant, is_same_origin
+from ._dispatch import ensure_response
 from .exceptions import CorsOriginRefused, PreflightMethodRefused
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ def cors_layer(app: Any, inner: Layer) -> Layer:
         for method in candidates():
             try:
                 endpoint, _ = router.match(path, method)
-            except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
+            except Exception:  # noqa: BLE001, S112 - NotFound / redirect: try the next method
                 continue
-            return endpoint.cors_policy  # type: ignore[attr-defined, no-any-return]
+            return endpoint.cors_policy  # type: ignore[no-any-return]
         return fallback
 
     async def cross_origin(req: Request, origin: str) -> Response[Any]:
@@ -88,7 +89,7 @@ def cors_layer(app: Any, inner: Layer) -> Layer:
         if grant is None:
             raise CorsOriginRefused()
         req.cors_grant = grant
-        res = await inner(req)
+        res = ensure_response(req, await inner(req))
         add_grant(res.headers, grant)
         return res
 

@@ -16,7 +16,7 @@ from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
 from ._cors import add_grant
-from ._dispatch import call_maybe_sync, response_adapter
+from ._dispatch import call_maybe_sync, ensure_response, response_adapter
 from .exceptions import BaseHttpException, ClientDisconnected, HtmlAborterException
 from .response import Response, ResponseValidationError
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ._chain import Layer
     from .request import Request
 
-__all__ = ("ErrorRenderer", "error_boundary", "prefers_html", "UNHANDLED_EXCEPTION_KEY")
+__all__ = ("UNHANDLED_EXCEPTION_KEY", "ErrorRenderer", "error_boundary", "prefers_html")
 
 #: Scope key under which, with ``DEBUG`` on, the boundary leaves the unhandled exception it
 #: answered with a 500; ``PateraTestClient(raise_app_exceptions=True)`` re-raises it.
@@ -39,8 +39,10 @@ def error_boundary(renderer: ErrorRenderer, inner: Layer) -> Layer:
     async def boundary(req: Request) -> Response[Any]:
         try:
             req.check_single_headers()
-            return await inner(req)
-        except Exception as exc:
+            res = await inner(req)
+            # A plain endpoint's result may arrive unchecked (Endpoint.run): check it here.
+            return res if type(res) is Response else ensure_response(req, res)
+        except Exception as exc:  # noqa: BLE001 - the boundary: every error is answered here
             return await render(req, exc)
 
     return boundary
@@ -74,7 +76,7 @@ def prefers_html(accept: str | None) -> bool:
 class ErrorRenderer:
     """Maps exceptions to responses for one app."""
 
-    __slots__ = ("app", "_handlers", "_cache")
+    __slots__ = ("_cache", "_handlers", "app")
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -124,7 +126,7 @@ class ErrorRenderer:
             method, adapter, name = entry
             try:
                 res = await method(req, exc)
-            except Exception as inner:
+            except Exception as inner:  # noqa: BLE001 - a failing handler is an unhandled error
                 logger.error("exception handler {} raised {!r}", name, inner)
                 return self.unhandled(req, inner)
             if not isinstance(res, Response):
@@ -138,7 +140,7 @@ class ErrorRenderer:
         """SPEC §8.2 when no ``@handles`` handler matches."""
         app = self.app
         if isinstance(exc, BaseHttpException):
-            res = app.response_class(app).json(exc.to_dict())
+            res: Response[Any] = app.response_class(app).json(exc.to_dict())
             res.status_code = exc.status_code
             for name, value in exc.response_headers().items():
                 res.headers[name] = value
@@ -148,9 +150,10 @@ class ErrorRenderer:
                 {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
                 for err in exc.errors(include_url=False, include_input=False, include_context=False)
             ]
-            res = app.response_class(app).json({"status": "error", "message": "Validation failed", "data": errors})
-            res.status_code = 422
-            return res
+            invalid: Response[Any] = app.response_class(app)
+            invalid.json({"status": "error", "message": "Validation failed", "data": errors})
+            invalid.status_code = 422
+            return invalid
         return self.unhandled(req, exc)
 
     def unhandled(self, req: Request, exc: BaseException) -> Response[Any]:
@@ -161,7 +164,7 @@ class ErrorRenderer:
         """
         app = self.app
         details = "".join(traceback.format_exception(exc))
-        res = app.response_class(app)
+        res: Response[Any] = app.response_class(app)
         res.status_code = 500
         if app.debug:
             logger.error("Unhandled exception in {} {}:\n{}", req.method, req.path, details)
@@ -197,10 +200,10 @@ class ErrorRenderer:
     async def _render_html_abort(self, req: Request, exc: HtmlAborterException) -> Response[Any]:
         app = self.app
         context = exc.data if isinstance(exc.data, dict) else {}
-        res = app.response_class(app)
+        res: Response[Any] = app.response_class(app)
         try:
             await res.html(exc.template, context)
-        except Exception as render_error:  # a missing or broken error page is a server error
+        except Exception as render_error:  # noqa: BLE001 - a missing or broken error page is a server error
             return self.unhandled(req, render_error)
         res.status_code = exc.status_code
         return res

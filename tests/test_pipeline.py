@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from loguru import logger
@@ -175,7 +175,7 @@ async def test_each_framework_error_can_be_replaced_with_handles(
     application = build_app(
         Api, handlers=(Replacing,), CORS_ALLOW_ORIGINS=[ORIGIN], CORS_ALLOW_METHODS=["GET"], MAX_CONTENT_LENGTH=100
     )
-    application._root_path = str(tmp_path)  # noqa: SLF001 - the test app's static root
+    application._root_path = str(tmp_path)
     async with PateraTestClient(application) as client:
         r = await client.request(method, url, headers=headers, content=body)
     assert (r.status_code, r.json()) == (599, {"replaced": kind})
@@ -188,7 +188,7 @@ async def test_each_framework_error_has_its_default_answer_without_a_handler(
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "file.txt").write_bytes(b"0123456789")
     application = build_app(Api, CORS_ALLOW_ORIGINS=[ORIGIN], CORS_ALLOW_METHODS=["GET"], MAX_CONTENT_LENGTH=100)
-    application._root_path = str(tmp_path)  # noqa: SLF001
+    application._root_path = str(tmp_path)
     async with PateraTestClient(application) as client:
         r = await client.request(method, url, headers=headers, content=body)
     expected = {
@@ -368,7 +368,7 @@ async def class_guard(req: Request) -> None:
 
 @path("/guarded")
 class Guarded(Controller):
-    __patera_guards__ = [class_guard]
+    __patera_guards__: ClassVar[list[Any]] = [class_guard]
 
     @before_request
     async def hook(self, req: Request) -> None:

@@ -29,7 +29,7 @@ from patera.media_types import MediaType
 
 from .conftest import build_app
 
-OUTCOMES = ("return", "abort", "handled", "unhandled", "caught")
+OUTCOMES = ("return", "abort", "handled", "unhandled", "caught", "not_a_response")
 
 
 class Handled(Exception):
@@ -53,6 +53,8 @@ def _act(req: Request, outcome: str, payload: Any) -> Response:
         raise RuntimeError("nobody handles this")
     if outcome == "caught":
         raise Caught("by the middleware")
+    if outcome == "not_a_response":
+        return {"a": "dict"}  # type: ignore[return-value]  # a TypeError the chain must raise (500)
     return req.response.json({"payload": payload, "path": req.path}).set_header("x-handler", "1")
 
 
