@@ -1,8 +1,9 @@
 """The ASGI entry: the only module that switches on ``scope["type"]``.
 
 An HTTP request is: make the :class:`~patera.request.Request` (its routed path and the
-route match recorded on it), ``res = await chain(req)`` (the chain of ``_chain.py``,
-composed once in ``build()``), send ``res``, write the access log line.
+route match recorded on it), ``res = await chain(req)`` inside the error boundary (the
+chain of ``_chain.py``, composed once in ``build()``), send ``res``, write the access log
+line.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from ._chain import compose_chain
+from ._dispatch import ensure_response
+from ._error_boundary import screen
 from ._router import RequestRedirect
 from .exceptions import ClientDisconnected, NotFound
 from .request import current_request
-from .response import ResponseValidationError
+from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
     from ._chain import Layer
@@ -44,12 +47,14 @@ class ASGIHandler:
         self._request_class: type[Request] = app.request_class
         self._match: Callable[[str, str], tuple[Any, dict[str, Any]]] = app.router.match
         self._access_log = bool(app.get_conf("ACCESS_LOG", True))
+        self._render = app.errors.render
 
     def compose(self) -> None:
         """Build the chain once (``Patera.build()`` calls this after freezing routes)."""
         app = self.app
         self._request_class = app.request_class
         self._match = app.router.match
+        self._render = app.errors.render
         self.chain = compose_chain(app)
 
     # ------------------------------------------------------------------ entry point
@@ -81,7 +86,16 @@ class ASGIHandler:
             req.route_error = exc.with_traceback(None)
         try:
             try:
-                res = await self.chain(req)  # type: ignore[misc]  # composed by build()
+                # The error boundary (_error_boundary): its steps run here, around the chain,
+                # so it costs no coroutine of its own.
+                try:
+                    if req.duplicate_header is not None:
+                        screen(req)
+                    res = await self.chain(req)  # type: ignore[misc]  # composed by build()
+                    if type(res) is not Response:
+                        res = ensure_response(req, res)  # a plain endpoint's unchecked result
+                except Exception as exc:  # noqa: BLE001 - the boundary: every error is answered
+                    res = await self._render(req, exc)
             except ClientDisconnected:
                 logger.debug("client disconnected during {} {}", req.method, _printable(req.path))
                 return
@@ -96,7 +110,8 @@ class ASGIHandler:
             except ResponseValidationError as exc:
                 await self.app.errors.unsendable(req, exc).send_to(send, head=head)
         finally:
-            req.finish()
+            if req.open_uploads or req.body_validation_error is not None or req.route_error is not None:
+                req.finish()
         if self._access_log:
             self._log_access(req, res.status_code, started)
 

@@ -2,7 +2,9 @@
 
     error boundary → CORS → MIDDLEWARE[0] → … → MIDDLEWARE[-1] → routing outcome → endpoint wrapper
 
-Each layer is a callable ``req -> Awaitable[Response]`` built around the next one. A
+The error boundary runs in ``ASGIHandler.http`` itself (``_error_boundary``: no coroutine
+of its own); :func:`compose_chain` builds the rest. Each layer is a callable
+``req -> Awaitable[Response]`` built around the next one. A
 layer with nothing to do for this app is left out here, once, instead of being skipped
 on every request: CORS when no policy is active, the middleware check when there is no
 middleware. Layers that only dispatch (CORS without ``Origin``, the routing outcome of a
@@ -17,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._cors_layer import cors_layer, uses_cors
 from ._dispatch import ensure_response
-from ._error_boundary import error_boundary
 from ._routing_outcome import routing_outcome
 from .response import Response
 
@@ -52,9 +53,9 @@ def checked_endpoint(routed: Layer) -> Layer:
 
 
 def compose_chain(app: Any) -> Layer:
-    """The whole chain for ``app`` (routes frozen and CORS policies resolved first).
+    """The chain inside the error boundary for ``app`` (routes frozen, CORS policies resolved).
 
-    A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.run``):
+    A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.plain``):
     the boundary and the CORS layer check it themselves, middleware gets
     :func:`checked_endpoint`.
     """
@@ -65,4 +66,4 @@ def compose_chain(app: Any) -> Layer:
         chain = checked_middleware(middleware_cls(app, chain))
     if uses_cors(app):
         chain = cors_layer(app, chain)
-    return error_boundary(app.errors, chain)
+    return chain

@@ -132,7 +132,6 @@ class Endpoint:
         "before",
         "after",
         "guards",
-        "run",
         "plain",
         "call",
         "json_body",
@@ -202,12 +201,11 @@ class Endpoint:
         self.after = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("after")]
         #: the handler as a coroutine function (sync ones run in the thread pool)
         self.call = call_maybe_sync(self.handler)
-        #: no guards, hooks, body injection or response rewriting: ``call`` is all there is to do
+        #: No guards, hooks, body injection or response rewriting: ``call(req, **route_values)``
+        #: is all there is to do. The routing outcome then hands on the handler's own awaitable
+        #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
+        #: through :func:`ensure_response`.
         self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
-        #: What the routing outcome hands on: ``__call__``, or for a plain endpoint the handler's
-        #: own awaitable (no wrapper coroutine). Its result is then unchecked: whoever awaits
-        #: ``run`` passes it through :func:`ensure_response`.
-        self.run: Callable[[Any], Any] = self._start_plain if self.plain else self.__call__
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -278,10 +276,6 @@ class Endpoint:
         for hook in self.after:
             await hook(res)
         return res
-
-    def _start_plain(self, req: Any) -> Any:
-        params = req.route_parameters
-        return self.call(req, **params) if params else self.call(req)  # PERF: no ** for nothing
 
     def not_a_response(self, value: Any) -> None:
         raise TypeError(f"{self.name} must return a Response, got {type(value).__name__}")

@@ -1,9 +1,15 @@
-"""The error boundary: the outermost chain layer and the one place errors become responses.
+"""The error boundary: the outermost step of every HTTP request, and the one place
+errors become responses.
 
 Every exception raised further in (CORS refusals, middleware, routing outcomes, guards,
-hooks, body parsing, handlers, static files) travels outward to :func:`error_boundary`,
-which asks :class:`ErrorRenderer` for the answer: a ``@handles`` handler found along
+hooks, body parsing, handlers, static files) travels outward to the boundary, which asks
+:class:`ErrorRenderer` for the answer: a ``@handles`` handler found along
 ``type(exc).__mro__`` (most specific first), else the defaults of SPEC §8.2.
+
+PERF: the boundary has no coroutine of its own. ``ASGIHandler.http`` runs its steps
+around ``await chain(req)``: :func:`screen` (a repeated single-value header), the
+``Response`` check of a plain endpoint's result (``_dispatch.ensure_response``) and, for
+whatever is raised, :meth:`ErrorRenderer.render`.
 """
 
 from __future__ import annotations
@@ -16,36 +22,27 @@ from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
 from ._cors import add_grant
-from ._dispatch import call_maybe_sync, ensure_response, response_adapter
-from .exceptions import BaseHttpException, ClientDisconnected, HtmlAborterException
+from ._dispatch import call_maybe_sync, response_adapter
+from .exceptions import BaseHttpException, ClientDisconnected, DuplicateHeader, HtmlAborterException
+from .request import SINGLE_HEADERS
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
-    from ._chain import Layer
     from .request import Request
 
-__all__ = ("UNHANDLED_EXCEPTION_KEY", "ErrorRenderer", "error_boundary", "prefers_html")
+__all__ = ("UNHANDLED_EXCEPTION_KEY", "ErrorRenderer", "prefers_html", "screen")
 
 #: Scope key under which, with ``DEBUG`` on, the boundary leaves the unhandled exception it
 #: answered with a 500; ``PateraTestClient(raise_app_exceptions=True)`` re-raises it.
 UNHANDLED_EXCEPTION_KEY = "patera.unhandled_exception"
+_NO_EXTRA_HEADERS = BaseHttpException.response_headers
 _Entry = tuple[Callable[..., Any], "TypeAdapter[Any] | None", str]
 
 
-def error_boundary(renderer: ErrorRenderer, inner: Layer) -> Layer:
-    """The outermost layer: screens repeated single headers, renders whatever ``inner`` raises."""
-    render = renderer.render
-
-    async def boundary(req: Request) -> Response[Any]:
-        try:
-            req.check_single_headers()
-            res = await inner(req)
-            # A plain endpoint's result may arrive unchecked (Endpoint.run): check it here.
-            return res if type(res) is Response else ensure_response(req, res)
-        except Exception as exc:  # noqa: BLE001 - the boundary: every error is answered here
-            return await render(req, exc)
-
-    return boundary
+def screen(req: Request) -> None:
+    """The boundary's first step: ``DuplicateHeader`` when a single-value header repeated."""
+    if req.duplicate_header is not None:
+        raise DuplicateHeader(SINGLE_HEADERS[req.duplicate_header])
 
 
 def prefers_html(accept: str | None) -> bool:
@@ -142,8 +139,9 @@ class ErrorRenderer:
         if isinstance(exc, BaseHttpException):
             res: Response[Any] = app.response_class(app).json(exc.to_dict())
             res.status_code = exc.status_code
-            for name, value in exc.response_headers().items():
-                res.headers[name] = value
+            if type(exc).response_headers is not _NO_EXTRA_HEADERS:  # PERF: most add none
+                for name, value in exc.response_headers().items():
+                    res.headers[name] = value
             return res
         if isinstance(exc, ValidationError) and exc is req.body_validation_error:
             errors = [

@@ -43,12 +43,17 @@ async def unmatched(req: Request) -> Response[Any]:
 
 
 def routing_outcome() -> Layer:
-    """The layer: the endpoint wrapper of a matched route, else :func:`unmatched`."""
+    """The layer: the endpoint wrapper of a matched route (a plain endpoint's handler), else :func:`unmatched`."""
 
     def routed(req: Request) -> Awaitable[Response[Any]]:
         endpoint = req.endpoint
-        if endpoint is not None:
-            return endpoint.run(req)  # type: ignore[no-any-return]  # PERF: no coroutine of this layer
-        return unmatched(req)
+        if endpoint is None:
+            return unmatched(req)
+        if endpoint.plain:
+            # PERF: the handler's own awaitable, no wrapper coroutine; its result is checked by
+            # the layer awaiting this one (Endpoint.plain, _dispatch.ensure_response).
+            params = req.route_parameters
+            return endpoint.call(req, **params) if params else endpoint.call(req)  # type: ignore[no-any-return]
+        return endpoint(req)  # type: ignore[no-any-return]
 
     return routed

@@ -18,7 +18,7 @@ from ._limits import BodyLimits
 from ._multipart_stream import parse_multipart
 from ._urlencoded import parse_urlencoded, to_multidict
 from .datastructures import Headers
-from .exceptions import BadRequest, ClientDisconnected, DuplicateHeader, RequestEntityTooLarge
+from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -33,8 +33,8 @@ __all__ = ("Request", "parse_json", "current_request", "routed_path")
 current_request: ContextVar[Request | None] = ContextVar("patera_current_request", default=None)
 
 _DEFAULT_LIMITS = BodyLimits()
-#: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3):
-#: :meth:`Request.check_single_headers` refuses repeats with ``DuplicateHeader`` (400).
+#: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3), with
+#: their names as ``DuplicateHeader`` (400) reports them.
 SINGLE_HEADERS = {b"host": "Host", b"content-length": "Content-Length", b"content-type": "Content-Type", b"origin": "Origin"}
 _UNSET: Any = object()
 # NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
@@ -89,8 +89,9 @@ class Request:
     - ``endpoint`` / ``route_parameters`` / ``route_error``: the route match, recorded by
       the ASGI entry before the chain runs (``route_error`` is the ``NotFound``,
       ``MethodNotAllowed`` or redirect the routing-outcome layer turns into an answer).
-    - ``single_headers``: Host, Content-Length, Content-Type and Origin, recorded by
-      :meth:`check_single_headers` (the error boundary calls it first).
+    - ``single_headers``: Host, Content-Length, Content-Type and Origin, recorded when the
+      request is made; ``duplicate_header`` names one that came twice, and the error
+      boundary's first step refuses it (``DuplicateHeader``).
     - ``body_validation_error``: the ``pydantic.ValidationError`` the endpoint wrapper
       raised for this request's body model; the error boundary renders exactly that one
       as 422 (any other ValidationError is a server bug, 500).
@@ -119,10 +120,11 @@ class Request:
         "_response",
         "_state",
         "_context",
-        "_uploads",
+        "open_uploads",
         "websocket",
         "body_validation_error",
         "single_headers",
+        "duplicate_header",
         "cors_grant",
     )
 
@@ -147,11 +149,24 @@ class Request:
         self._response: Response[Any] | None = None
         self._state: SimpleNamespace | None = None
         self._context: dict[str, Any] | None = None
-        self._uploads: list[UploadedFile] | None = None
+        #: uploads spooled for this request, closed by :meth:`finish`
+        self.open_uploads: list[UploadedFile] | None = None
         self.websocket: Any = None
         self.body_validation_error: BaseException | None = None
-        self.single_headers: dict[bytes, bytes] | None = None
         self.cors_grant: list[tuple[bytes, bytes]] | None = None
+        # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
+        # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
+        # handler reading the joined req.headers[...] disagree: a repeat is refused.
+        single: dict[bytes, bytes] = {}
+        duplicate = None
+        for key, value in scope["headers"]:
+            if key in SINGLE_HEADERS:
+                if key in single:
+                    duplicate = key
+                    break
+                single[key] = value
+        self.duplicate_header: bytes | None = duplicate
+        self.single_headers: dict[bytes, bytes] | None = None if duplicate is not None else single
 
     # ------------------------------------------------------------------ connection facts
 
@@ -169,21 +184,6 @@ class Request:
             return endpoint.limits  # type: ignore[no-any-return]
         app = self.app
         return app.body_limits if app is not None else _DEFAULT_LIMITS
-
-    def check_single_headers(self) -> dict[bytes, bytes]:
-        """Record Host, Content-Length, Content-Type and Origin; ``DuplicateHeader`` on a repeat.
-
-        Raises:
-            DuplicateHeader: one of them appears twice (400, SPEC §18).
-        """
-        single: dict[bytes, bytes] = {}
-        for key, value in self.scope["headers"]:
-            if key in SINGLE_HEADERS:
-                if key in single:
-                    raise DuplicateHeader(SINGLE_HEADERS[key])
-                single[key] = value
-        self.single_headers = single  # PERF: content type and length need no second scan
-        return single
 
     def _raw_header(self, name: bytes) -> str | None:
         # PERF: the body path needs two headers; scanning beats building the dict.
@@ -378,7 +378,7 @@ class Request:
         elif base == "multipart/form-data":
             fields, files = await parse_multipart(self.stream(), self.content_type or "", limits)
             uploads = [upload for _, upload in files]
-            self._uploads = uploads if self._uploads is None else self._uploads + uploads
+            self.open_uploads = uploads if self.open_uploads is None else self.open_uploads + uploads
             self._form, self._files = to_multidict(fields), to_multidict(files)
         else:
             self._form, self._files = {}, {}
@@ -442,7 +442,7 @@ class Request:
 
     def close_uploads(self) -> None:
         """Delete spooled upload files; called by the framework when the request ends."""
-        uploads, self._uploads = self._uploads, None
+        uploads, self.open_uploads = self.open_uploads, None
         for upload in uploads or ():
             upload.close()
 
@@ -452,10 +452,9 @@ class Request:
         PERF: a body ValidationError holds (via its traceback) a frame holding this request;
         dropping it frees both by reference counting instead of the cyclic GC.
         """
-        if self._uploads:
+        if self.open_uploads:
             self.close_uploads()
         self.body_validation_error = self.route_error = None
-
     # ------------------------------------------------------------------ websocket (see websockets.py)
 
     def _websocket(self) -> Any:
