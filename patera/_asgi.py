@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from ._chain import compose_chain
+from ._chain import compose_chains
 from ._dispatch import ensure_response
 from ._error_boundary import screen
 from ._router import RequestRedirect
@@ -42,8 +42,10 @@ class ASGIHandler:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        #: the composed chain (``_chain.compose_chain``); set by :meth:`compose`
+        #: the composed chains (``_chain.compose_chains``) for requests without and with an
+        #: ``Origin``; set by :meth:`compose`
         self.chain: Layer | None = None
+        self.origin_chain: Layer | None = None
         self._request_class: type[Request] = app.request_class
         self._match: Callable[[str, str], tuple[Any, dict[str, Any]]] = app.router.match
         self._access_log = bool(app.get_conf("ACCESS_LOG", True))
@@ -55,7 +57,7 @@ class ASGIHandler:
         self._request_class = app.request_class
         self._match = app.router.match
         self._render = app.errors.render
-        self.chain = compose_chain(app)
+        self.chain, self.origin_chain = compose_chains(app)
 
     # ------------------------------------------------------------------ entry point
 
@@ -89,9 +91,11 @@ class ASGIHandler:
                 # The error boundary (_error_boundary): its steps run here, around the chain,
                 # so it costs no coroutine of its own.
                 try:
-                    if req.duplicate_header is not None:
-                        screen(req)
-                    res = await self.chain(req)  # type: ignore[misc]  # composed by build()
+                    single = req.single_headers
+                    if single is None:
+                        screen(req)  # a repeated single-value header: DuplicateHeader
+                    chain = self.origin_chain if b"origin" in single else self.chain  # type: ignore[operator]
+                    res = await chain(req)  # type: ignore[misc]  # composed by build()
                     if type(res) is not Response:
                         res = ensure_response(req, res)  # a plain endpoint's unchecked result
                 except Exception as exc:  # noqa: BLE001 - the boundary: every error is answered

@@ -25,7 +25,7 @@ from .response import Response
 if TYPE_CHECKING:
     from .request import Request
 
-__all__ = ("Layer", "checked_endpoint", "checked_middleware", "compose_chain")
+__all__ = ("Layer", "checked_endpoint", "checked_middleware", "compose_chain", "compose_chains")
 
 Layer = Callable[["Request"], Awaitable[Response[Any]]]
 
@@ -53,17 +53,27 @@ def checked_endpoint(routed: Layer) -> Layer:
 
 
 def compose_chain(app: Any) -> Layer:
-    """The chain inside the error boundary for ``app`` (routes frozen, CORS policies resolved).
+    """Middleware → routing outcome → endpoint for ``app`` (routes frozen, CORS policies resolved).
 
     A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.plain``):
     the boundary and the CORS layer check it themselves, middleware gets
     :func:`checked_endpoint`.
     """
-    chain = routing_outcome()
-    if app.middleware:
-        chain = checked_endpoint(chain)
+    if not app.middleware:
+        return routing_outcome(app.errors.render)
+    chain = checked_endpoint(routing_outcome())
     for middleware_cls in reversed(app.middleware):
         chain = checked_middleware(middleware_cls(app, chain))
-    if uses_cors(app):
-        chain = cors_layer(app, chain)
     return chain
+
+
+def compose_chains(app: Any) -> tuple[Layer, Layer]:
+    """The chain for requests without ``Origin`` and the one for requests with it.
+
+    The CORS layer acts only on requests that carry an ``Origin`` (same-origin ones pass
+    through it), so requests without one get the chain composed without it: the layer is
+    left out once, here, instead of being called to do nothing. With no active policy both
+    are the same chain.
+    """
+    chain = compose_chain(app)
+    return chain, (cors_layer(app, chain) if uses_cors(app) else chain)

@@ -8,7 +8,7 @@ middleware, exception handlers and the CORS grant all see routing failures as er
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -28,6 +28,14 @@ _QUERY_SAFE = "!#$%&'()*+,/:;=?@[]^`{|}\\\"<>"
 
 async def unmatched(req: Request) -> Response[Any]:
     """The answer for a request no endpoint matched: a redirect, automatic OPTIONS, or a raise."""
+    outcome = _outcome(req)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _outcome(req: Request) -> Response[Any] | Exception:
+    """The redirect or automatic OPTIONS answer, else the routing error to raise."""
     error = req.route_error
     if isinstance(error, RequestRedirect):
         query = req.scope.get("query_string", b"")
@@ -39,16 +47,29 @@ async def unmatched(req: Request) -> Response[Any]:
         res = req.response.status(200)
         res.headers["allow"] = allow_header(error.valid_methods)
         return res
-    raise error if error is not None else NotFound()
+    return error if error is not None else NotFound()
 
 
-def routing_outcome() -> Layer:
-    """The layer: the endpoint wrapper of a matched route (a plain endpoint's handler), else :func:`unmatched`."""
+def routing_outcome(render: Callable[[Request, Exception], Awaitable[Response[Any]]] | None = None) -> Layer:
+    """The layer: the endpoint wrapper of a matched route (a plain endpoint's handler), else :func:`unmatched`.
+
+    ``render`` is the boundary's renderer, passed when no middleware sits between this layer
+    and the boundary: nobody could catch the routing error on its way out, so it is handed
+    to the renderer directly instead of raised (PERF: a raise and its traceback per 404).
+    """
+
+    async def rendered(req: Request) -> Response[Any]:
+        outcome = _outcome(req)
+        if isinstance(outcome, Exception):
+            return await render(req, outcome)  # type: ignore[misc]  # only built with a renderer
+        return outcome
+
+    fallback = unmatched if render is None else rendered
 
     def routed(req: Request) -> Awaitable[Response[Any]]:
         endpoint = req.endpoint
         if endpoint is None:
-            return unmatched(req)
+            return fallback(req)
         if endpoint.plain:
             # PERF: the handler's own awaitable, no wrapper coroutine; its result is checked by
             # the layer awaiting this one (Endpoint.plain, _dispatch.ensure_response).
