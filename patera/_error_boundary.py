@@ -23,7 +23,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from ._cors import add_grant
 from ._dispatch import call_maybe_sync, response_adapter
-from .exceptions import BaseHttpException, ClientDisconnected, DuplicateHeader, HtmlAborterException
+from .exceptions import (
+    BaseHttpException,
+    ClientDisconnected,
+    DuplicateHeader,
+    HtmlAborterException,
+)
 from .request import SINGLE_HEADERS
 from .response import Response, ResponseValidationError
 
