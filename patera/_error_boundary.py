@@ -114,29 +114,29 @@ class ErrorRenderer:
         """The response for ``exc``, with the CORS grant of the request when there is one."""
         if isinstance(exc, ClientDisconnected):
             raise exc  # nobody is listening: the ASGI entry drops the request quietly
-        res = await self._render(req, exc)
+        if isinstance(exc, HtmlAborterException):
+            res = await self._render_html_abort(req, exc)
+        else:
+            entry = None if isinstance(exc, ResponseValidationError) else self.find(exc)
+            res = self.default(req, exc) if entry is None else await self._handle(req, exc, entry)
         grant = req.cors_grant
         if grant is not None:
             add_grant(res.headers, grant)
         return res
 
-    async def _render(self, req: Request, exc: Exception) -> Response[Any]:
-        if isinstance(exc, HtmlAborterException):
-            return await self._render_html_abort(req, exc)
-        entry = None if isinstance(exc, ResponseValidationError) else self.find(exc)
-        if entry is not None:
-            method, adapter, name = entry
-            try:
-                res = await method(req, exc)
-            except Exception as inner:  # noqa: BLE001 - a failing handler is an unhandled error
-                logger.error("exception handler {} raised {!r}", name, inner)
-                return self.unhandled(req, inner)
-            if not isinstance(res, Response):
-                return self.unhandled(req, TypeError(f"exception handler {name} must return a Response"))
-            if adapter is not None:
-                res.body_type = adapter
-            return res
-        return self.default(req, exc)
+    async def _handle(self, req: Request, exc: Exception, entry: _Entry) -> Response[Any]:
+        """Run the ``@handles`` handler ``entry``; its failure or a non-Response is a 500."""
+        method, adapter, name = entry
+        try:
+            res = await method(req, exc)
+        except Exception as inner:  # noqa: BLE001 - a failing handler is an unhandled error
+            logger.error("exception handler {} raised {!r}", name, inner)
+            return self.unhandled(req, inner)
+        if not isinstance(res, Response):
+            return self.unhandled(req, TypeError(f"exception handler {name} must return a Response"))
+        if adapter is not None:
+            res.body_type = adapter
+        return res
 
     def default(self, req: Request, exc: Exception) -> Response[Any]:
         """SPEC §8.2 when no ``@handles`` handler matches."""
