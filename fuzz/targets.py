@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlencode
 
 from patera._cookies import dump_set_cookie, parse_cookie_header
-from patera._http import parse_options_header
+from patera._header_params import parse_options_header
 from patera._limits import BodyLimits
 from patera._multipart import PART_END, MultipartParser, Part
 from patera._multipart_stream import parse_multipart

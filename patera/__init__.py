@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._background import run_in_background, run_sync_or_async
-from ._extension import BaseExtension
-from .app import Patera, app, app_path, on_shutdown, on_startup
+from .extension import BaseExtension
+from .app import Patera, app_path, on_shutdown, on_startup
 from .config import BaseConfig
 from .exceptions import MissingDependency, abort, html_abort
 from .http_statuses import HttpMethod, HttpStatus
@@ -14,6 +16,13 @@ from .middleware import MiddlewareBase
 from .request import Request
 from .response import Response
 from .uploads import UploadedFile
+
+if TYPE_CHECKING:
+    from .app import app
+else:
+    # The module patera.app, callable as the @app decorator: ``from patera import app`` and
+    # ``patera.app.Patera`` both work (see app._DecoratorModule).
+    from . import app
 
 __version__ = "0.112.0"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .exceptions import ImproperlyConfigured
 
-__all__ = ("CorsOptions", "CorsPolicy", "is_same_origin", "is_valid_origin", "merge_vary")
+__all__ = ("CorsOptions", "CorsPolicy", "add_grant", "is_same_origin", "is_valid_origin", "merge_vary")
 
 Header = tuple[bytes, bytes]
 
@@ -109,6 +109,31 @@ def merge_vary(existing: str | None) -> str:
         if item == "origin" or item == "*":
             return existing
     return f"{existing}, Origin"
+
+
+_GRANT_HEADERS = frozenset({_ACAO, _ACAC[0], _ACEH})
+_CORS_RESPONSE_HEADERS = _GRANT_HEADERS | {b"vary"}
+
+
+def add_grant(headers: Any, grant: list[Header]) -> None:
+    """Add a policy's grant (Allow-Origin, …) and ``Vary: Origin`` to response ``headers``.
+
+    The policy is authoritative: a handler's own Allow-Origin next to ours would be a
+    duplicate the browser refuses, or an origin the policy does not list, so those go.
+    """
+    raw = headers.raw
+    for name, _ in raw:
+        if name in _CORS_RESPONSE_HEADERS:
+            break
+    else:
+        # PERF: the common case: nothing to replace or merge, so skip header validation.
+        raw.extend(grant)
+        raw.append(_VARY)
+        return
+    if any(name in _GRANT_HEADERS for name, _ in raw):
+        raw[:] = [h for h in raw if h[0] not in _GRANT_HEADERS]
+    raw.extend(grant)
+    headers["vary"] = merge_vary(", ".join(headers.getlist("vary")))  # folds repeated Vary lines
 
 
 def _clean_list(value: Any, key: str) -> tuple[str, ...]:

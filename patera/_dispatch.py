@@ -24,7 +24,7 @@ from .media_types import MediaType
 from .request import PLAIN_JSON_START, parse_json_body
 from .response import Response
 
-__all__ = ("Endpoint", "response_adapter", "unwrap_model", "call_maybe_sync")
+__all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "unwrap_model")
 
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
 _FORM_CONSUMERS = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
@@ -100,6 +100,14 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(names)
 
 
+def ensure_response(req: Any, res: Any) -> Response[Any]:
+    """``res`` if it is a Response; else the ``TypeError`` of SPEC §3.3 naming the endpoint."""
+    if isinstance(res, Response):
+        return res
+    endpoint = req.endpoint
+    raise TypeError(f"{endpoint.name if endpoint is not None else 'endpoint'} must return a Response, got {type(res).__name__}")
+
+
 class Endpoint:
     """A registered handler, ready to run."""
 
@@ -124,7 +132,6 @@ class Endpoint:
         "before",
         "after",
         "guards",
-        "run",
         "plain",
         "call",
         "json_body",
@@ -194,10 +201,11 @@ class Endpoint:
         self.after = [call_maybe_sync(h.__get__(controller, cls)) for h in cls.hooks("after")]
         #: the handler as a coroutine function (sync ones run in the thread pool)
         self.call = call_maybe_sync(self.handler)
-        #: no guards, hooks, body injection or response rewriting: ``call`` is all there is to do
+        #: No guards, hooks, body injection or response rewriting: ``call(req, **route_values)``
+        #: is all there is to do. The routing outcome then hands on the handler's own awaitable
+        #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
+        #: through :func:`ensure_response`.
         self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
-        #: what the request path awaits; plain handlers skip the optional steps entirely
-        self.run: Callable[[Any], Any] = self._run_plain if self.plain else self.__call__
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -225,7 +233,7 @@ class Endpoint:
         except ValidationError as exc:
             if any(err["type"] == "json_invalid" and not err["loc"] for err in exc.errors()):
                 raise BadRequest("Malformed JSON body") from None
-            req._body_error = exc  # rendered as 422 unless a handler catches it
+            req.body_validation_error = exc  # the boundary renders it as 422 unless a handler catches it
             raise
 
     async def _from_form(self, req: Any) -> Any:
@@ -236,7 +244,7 @@ class Endpoint:
         try:
             return self.body_model.model_validate(data)  # type: ignore[union-attr]
         except Exception as exc:
-            req._body_error = exc  # rendered as 422 unless a handler catches it
+            req.body_validation_error = exc  # the boundary renders it as 422 unless a handler catches it
             raise
 
     async def __call__(self, req: Any) -> Response[Any]:
@@ -264,15 +272,9 @@ class Endpoint:
         if self.produces_status is not None:
             self._apply_produces(res)
         if self.adapter is not None:
-            res._body_type = self.adapter
+            res.body_type = self.adapter
         for hook in self.after:
             await hook(res)
-        return res
-
-    async def _run_plain(self, req: Any) -> Response[Any]:
-        res = await self.call(req, **req.route_parameters)
-        if not isinstance(res, Response):
-            self.not_a_response(res)
         return res
 
     def not_a_response(self, value: Any) -> None:

@@ -13,7 +13,7 @@ import binascii
 import re
 from typing import Final
 
-from ._http import parse_options_header
+from ._header_params import parse_options_header
 from ._limits import BodyLimits
 from .exceptions import BadRequest, RequestEntityTooLarge
 

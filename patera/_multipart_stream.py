@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Final
 
-from ._http import scrub_surrogates
+from ._text import scrub_surrogates
 from ._limits import BodyLimits
 from ._multipart import PART_END, MultipartParser, Part, boundary_from_content_type
 from .exceptions import RequestEntityTooLarge

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 from urllib.parse import unquote_plus, unquote_to_bytes
 
-from ._http import scrub_surrogates
+from ._text import scrub_surrogates
 from .exceptions import RequestEntityTooLarge
 
 __all__ = ("parse_urlencoded", "to_multidict")

@@ -9,6 +9,7 @@ import inspect
 import os
 import re
 import sys
+import types
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -18,9 +19,8 @@ from loguru import logger
 from ._asgi import ASGIHandler
 from ._cors import CREDENTIALS_WARNING, CorsOptions, CorsPolicy
 from ._dispatch import Endpoint
-from ._errors import ErrorRenderer
-from ._exception_handler import ExceptionHandler
-from ._extension import BaseExtension
+from ._error_boundary import ErrorRenderer
+from .extension import BaseExtension
 from ._limits import BodyLimits
 from ._log_buffer import LogBuffer, buffer_sink_spec
 from ._router import Router
@@ -28,7 +28,7 @@ from ._sinks import SinkLease
 from ._types import ASGIApp, Receive, Scope, Send
 from .config import BaseConfig, load_config, sets_key
 from .controller import Controller
-from .exceptions import MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
+from .exceptions import ExceptionHandler, MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
 from .logging import LoggerBase, default_logger_spec, remove_loguru_default_handler
 from .middleware import MiddlewareBase
 from .request import Request
@@ -256,7 +256,7 @@ class Patera:
 
     def run_cli(self, argv: list[str] | None = None, *, lifespan: bool = False) -> int:
         """Run one registered CLI command from ``argv`` (default ``sys.argv[1:]``); see SPEC §15.2."""
-        from .cli import run_cli
+        from .cli._controllers import run_cli
 
         return run_cli(self, argv, lifespan=lifespan)
 
@@ -470,6 +470,11 @@ class Patera:
             self.build()
         return self._json_spec
 
+    @json_spec.setter
+    def json_spec(self, spec: dict[str, Any] | None) -> None:
+        """Set by the OpenAPI build hook (``openapi.register_openapi``)."""
+        self._json_spec = spec
+
     @property
     def extensions(self) -> dict[str, Any]:
         return self._extensions
@@ -505,7 +510,7 @@ class Patera:
 
 def _is_cli_controller(obj: type) -> bool:
     try:
-        from .cli import CLIController
+        from .cli._controllers import CLIController
     except ImportError:
         return False
     return issubclass(obj, CLIController)
@@ -521,3 +526,18 @@ _BUILTIN_HOOKS.append(register_static)
 from .openapi import register_openapi  # noqa: E402
 
 _BUILTIN_HOOKS.append(register_openapi)
+
+
+class _DecoratorModule(types.ModuleType):
+    """This module, callable as the ``@app`` decorator.
+
+    The README writes ``from patera import app`` and uses ``app`` as the decorator, while
+    ``import patera.app`` / ``patera.app.Patera`` must reach this module: the package
+    attribute is the module, and calling the module calls :func:`app`.
+    """
+
+    def __call__(self, import_name: str, configs: type[BaseConfig] | BaseConfig) -> Callable[[C], C]:
+        return app(import_name, configs)
+
+
+sys.modules[__name__].__class__ = _DecoratorModule

@@ -1,12 +1,15 @@
 """Exception types raised by patera and by user code.
 
-Pure modules (router, body parsers) raise these and never build responses;
-``_errors.py`` is the single place that turns them into HTTP answers.
+Pure modules (router, body parsers, the CORS layer, static files) raise these and
+never build error responses; the error boundary (``_error_boundary.py``) is the single
+place that turns them into HTTP answers, so ``@handles(ThatType)`` can replace any of
+them. ``ExceptionHandler`` and ``@handles`` live here too: they are public API.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 __all__ = (
     "PateraError",
@@ -19,6 +22,10 @@ __all__ = (
     "NotFound",
     "MethodNotAllowed",
     "BadRequest",
+    "DuplicateHeader",
+    "CorsOriginRefused",
+    "PreflightMethodRefused",
+    "RangeNotSatisfiable",
     "RequestEntityTooLarge",
     "UnsupportedMediaType",
     "MissingRequestData",
@@ -95,6 +102,10 @@ class BaseHttpException(Exception):
             body["data"] = self.data
         return body
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the default rendering adds (``Allow`` of a 405, ``Content-Range`` of a 416…)."""
+        return {}
+
 
 class CustomException(Exception):
     """Base for application errors without HTTP semantics."""
@@ -117,6 +128,11 @@ class NotFound(BaseHttpException):
     default_message = "Endpoint not found"
 
 
+def allow_header(methods: Any) -> str:
+    """``Allow`` value: sorted, with OPTIONS (answered automatically)."""
+    return ", ".join(sorted({*methods, "OPTIONS"}))
+
+
 class MethodNotAllowed(NotFound):
     """The path exists under other methods. Subclasses NotFound for README-style handlers."""
 
@@ -127,6 +143,9 @@ class MethodNotAllowed(NotFound):
         super().__init__(message, **kwargs)
         self.valid_methods = sorted(set(valid_methods))
 
+    def response_headers(self) -> dict[str, str]:
+        return {"allow": allow_header(self.valid_methods)}
+
 
 class StaticAssetNotFound(NotFound):
     default_message = "Static asset not found"
@@ -135,6 +154,52 @@ class StaticAssetNotFound(NotFound):
 class BadRequest(BaseHttpException):
     default_status_code = 400
     default_message = "Bad request"
+
+
+class DuplicateHeader(BadRequest):
+    """A header that must appear once (Host, Content-Length, Content-Type, Origin) came twice.
+
+    First-wins would let the framework (CORS, body framing) and a handler reading the
+    joined ``req.headers[...]`` disagree about the value, so the request is refused.
+    """
+
+    def __init__(self, header: str = "", message: str = "") -> None:
+        super().__init__(message or f"Duplicate {header} header")
+        self.header = header
+
+
+class CorsOriginRefused(BaseHttpException):
+    """The request's ``Origin`` is not allowed by the CORS policy that applies (SPEC §7)."""
+
+    default_status_code = 403
+    default_message = "CORS origin not allowed"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"vary": "Origin"}  # the answer depends on Origin: caches must not share it
+
+
+class PreflightMethodRefused(BaseHttpException):
+    """A CORS preflight asked for a method the policy does not allow (SPEC §7)."""
+
+    default_status_code = 405
+    default_message = "Preflight method not allowed"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"vary": "Origin"}
+
+
+class RangeNotSatisfiable(BaseHttpException):
+    """A static file's ``Range`` lies outside the file; ``size`` fills ``Content-Range``."""
+
+    default_status_code = 416
+    default_message = "Requested range not satisfiable"
+
+    def __init__(self, size: int = 0, message: str = "") -> None:
+        super().__init__(message)
+        self.size = size
+
+    def response_headers(self) -> dict[str, str]:
+        return {"content-range": f"bytes */{self.size}", "accept-ranges": "bytes"}
 
 
 class RequestEntityTooLarge(BaseHttpException):
@@ -274,4 +339,48 @@ def html_abort(template: str, status_code: int = 400, data: Any = None) -> None:
     raise HtmlAborterException(template, int(status_code), data)
 
 
-from ._exception_handler import ExceptionHandler, handles  # noqa: E402  (re-export)
+
+# --------------------------------------------------------------------------- exception handlers
+
+F = TypeVar("F", bound=Callable[..., Any])
+_HANDLES_ATTR = "__patera_handles__"
+
+
+def handles(*exception_types: type[BaseException]) -> Callable[[F], F]:
+    """Mark an ``ExceptionHandler`` method as the handler of ``exception_types``."""
+    if not exception_types:
+        raise TypeError("@handles needs at least one exception type")
+    for exc_type in exception_types:
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise TypeError(f"@handles expects exception classes, got {exc_type!r}")
+
+    def mark(fn: F) -> F:
+        previous: tuple[type[BaseException], ...] = getattr(fn, _HANDLES_ATTR, ())
+        setattr(fn, _HANDLES_ATTR, previous + exception_types)
+        return fn
+
+    return mark
+
+
+class ExceptionHandler:
+    """Groups ``@handles`` methods; instantiated once by the app with ``(app)``."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    @property
+    def app(self) -> Any:
+        return self._app
+
+    def get_exception_mapping(self) -> dict[type[BaseException], Callable[..., Any]]:
+        """Exception type → bound handler method, walking the class hierarchy once."""
+        mapping: dict[type[BaseException], Callable[..., Any]] = {}
+        seen: set[str] = set()
+        for klass in type(self).__mro__:
+            for name, member in vars(klass).items():
+                if name in seen:
+                    continue
+                seen.add(name)
+                for exc_type in getattr(member, _HANDLES_ATTR, ()):
+                    mapping[exc_type] = getattr(self, name)
+        return mapping

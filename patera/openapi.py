@@ -215,7 +215,7 @@ def register_openapi(app: Any) -> None:
     except Exception:  # noqa: BLE001 - a documentation bug must not stop the app from serving
         logger.exception("OpenAPI document generation failed")
         spec = None
-    app._json_spec = spec
+    app.json_spec = spec
     if not app.debug:
         return
     url = str(app.get_conf("OPEN_API_URL") or "/openapi")

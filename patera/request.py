@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from ._http import parse_options_header
+from ._header_params import parse_options_header
 from ._limits import BodyLimits
 from ._multipart_stream import parse_multipart
 from ._urlencoded import parse_urlencoded, to_multidict
@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from .response import Response
     from .uploads import UploadedFile
 
-__all__ = ("Request", "parse_json", "current_request")
+__all__ = ("Request", "parse_json", "current_request", "routed_path")
 
 #: The request being handled (templates read it for their ``request`` variable).
 current_request: ContextVar[Request | None] = ContextVar("patera_current_request", default=None)
 
 _DEFAULT_LIMITS = BodyLimits()
-#: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3); the ASGI
-#: layer refuses repeats with 400, and records them on the request as it checks.
+#: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3), with
+#: their names as ``DuplicateHeader`` (400) reports them.
 SINGLE_HEADERS = {b"host": "Host", b"content-length": "Content-Length", b"content-type": "Content-Type", b"origin": "Origin"}
 _UNSET: Any = object()
 # NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
@@ -70,12 +70,40 @@ def parse_json_body(body: bytes) -> Any:
         raise BadRequest("Malformed JSON body") from None
 
 
+def routed_path(path: str) -> str:
+    """The path as the router matches it: leading slashes collapsed, relative made absolute.
+
+    ``//admin/x``, ``///admin/x`` and ``admin/x`` are all served by ``/admin/x`` (Werkzeug's
+    rule), so ``req.path`` must say ``/admin/x`` too: a guard written against ``req.path``
+    then sees exactly what routing saw (SPEC §4.1).
+    """
+    return "/" + path.lstrip("/")
+
+
 class Request:
-    """One HTTP request (or WebSocket connection) as handlers see it."""
+    """One HTTP request (or WebSocket connection) as handlers see it.
+
+    Fields the framework's layers share (all documented, none private):
+
+    - ``path``: the routed path (:func:`routed_path`), set once here.
+    - ``endpoint`` / ``route_parameters`` / ``route_error``: the route match, recorded by
+      the ASGI entry before the chain runs (``route_error`` is the ``NotFound``,
+      ``MethodNotAllowed`` or redirect the routing-outcome layer turns into an answer).
+    - ``single_headers``: Host, Content-Length, Content-Type and Origin, recorded when the
+      request is made; ``duplicate_header`` names one that came twice, and the error
+      boundary's first step refuses it (``DuplicateHeader``).
+    - ``body_validation_error``: the ``pydantic.ValidationError`` the endpoint wrapper
+      raised for this request's body model; the error boundary renders exactly that one
+      as 422 (any other ValidationError is a server bug, 500).
+    - ``cors_grant``: headers the CORS layer granted; the error boundary adds them to an
+      error it renders, so a browser can read cross-origin errors.
+    - ``websocket``: the connection, for WebSocket scopes (``websockets.py``).
+    """
 
     __slots__ = (
         "scope",
         "app",
+        "path",
         "_receive",
         "route_parameters",
         "endpoint",
@@ -92,15 +120,19 @@ class Request:
         "_response",
         "_state",
         "_context",
-        "_uploads",
-        "_ws",
-        "_body_error",
-        "_single_headers",
+        "open_uploads",
+        "websocket",
+        "body_validation_error",
+        "single_headers",
+        "duplicate_header",
+        "cors_grant",
     )
 
     def __init__(self, scope: Scope, receive: Receive, app: Any = None) -> None:
         self.scope = scope
         self.app = app
+        path: str = scope["path"]
+        self.path = path if path[:1] == "/" and path[1:2] != "/" else routed_path(path)
         self._receive = receive
         self.route_parameters: dict[str, Any] = {}
         self.endpoint: Any = None
@@ -117,11 +149,24 @@ class Request:
         self._response: Response[Any] | None = None
         self._state: SimpleNamespace | None = None
         self._context: dict[str, Any] | None = None
-        self._uploads: list[UploadedFile] | None = None
-        self._ws: Any = None
-        self._body_error: BaseException | None = None
-        #: Host, Content-Length, Content-Type and Origin once the ASGI layer checked none repeats
-        self._single_headers: dict[bytes, bytes] | None = None
+        #: uploads spooled for this request, closed by :meth:`finish`
+        self.open_uploads: list[UploadedFile] | None = None
+        self.websocket: Any = None
+        self.body_validation_error: BaseException | None = None
+        self.cors_grant: list[tuple[bytes, bytes]] | None = None
+        # NOTE: one Host (RFC 9112 §3.2), Content-Length (§6.3), Content-Type and Origin
+        # (RFC 6454 §7.3). First-wins would let the framework (CORS, body framing) and a
+        # handler reading the joined req.headers[...] disagree: a repeat is refused.
+        single: dict[bytes, bytes] = {}
+        duplicate = None
+        for key, value in scope["headers"]:
+            if key in SINGLE_HEADERS:
+                if key in single:
+                    duplicate = key
+                    break
+                single[key] = value
+        self.duplicate_header: bytes | None = duplicate
+        self.single_headers: dict[bytes, bytes] | None = None if duplicate is not None else single
 
     # ------------------------------------------------------------------ connection facts
 
@@ -142,7 +187,7 @@ class Request:
 
     def _raw_header(self, name: bytes) -> str | None:
         # PERF: the body path needs two headers; scanning beats building the dict.
-        single = self._single_headers
+        single = self.single_headers
         if single is not None and name in SINGLE_HEADERS:
             value = single.get(name)
             return None if value is None else value.decode("latin-1")
@@ -161,10 +206,6 @@ class Request:
         if self.scope["type"] == "websocket":
             return "SOCKET"
         return self.scope["method"]  # type: ignore[no-any-return]
-
-    @property
-    def path(self) -> str:
-        return self.scope["path"]  # type: ignore[no-any-return]
 
     @property
     def query_string(self) -> str:
@@ -232,10 +273,15 @@ class Request:
     # ------------------------------------------------------------------ per-request state
 
     @property
-    def state(self) -> SimpleNamespace:
+    def state(self) -> Any:
+        """Free per-request attributes (a ``SimpleNamespace``); assignable, as the original allowed."""
         if self._state is None:
             self._state = SimpleNamespace()
         return self._state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self._state = value
 
     @property
     def context(self) -> dict[str, Any]:
@@ -332,7 +378,7 @@ class Request:
         elif base == "multipart/form-data":
             fields, files = await parse_multipart(self.stream(), self.content_type or "", limits)
             uploads = [upload for _, upload in files]
-            self._uploads = uploads if self._uploads is None else self._uploads + uploads
+            self.open_uploads = uploads if self.open_uploads is None else self.open_uploads + uploads
             self._form, self._files = to_multidict(fields), to_multidict(files)
         else:
             self._form, self._files = {}, {}
@@ -396,16 +442,25 @@ class Request:
 
     def close_uploads(self) -> None:
         """Delete spooled upload files; called by the framework when the request ends."""
-        uploads, self._uploads = self._uploads, None
+        uploads, self.open_uploads = self.open_uploads, None
         for upload in uploads or ():
             upload.close()
 
+    def finish(self) -> None:
+        """End of request: delete spooled uploads, drop the body and routing errors.
+
+        PERF: a body ValidationError holds (via its traceback) a frame holding this request;
+        dropping it frees both by reference counting instead of the cyclic GC.
+        """
+        if self.open_uploads:
+            self.close_uploads()
+        self.body_validation_error = self.route_error = None
     # ------------------------------------------------------------------ websocket (see websockets.py)
 
     def _websocket(self) -> Any:
-        if self._ws is None:
+        if self.websocket is None:
             raise RuntimeError("this method is only available on WebSocket connections")
-        return self._ws
+        return self.websocket
 
     async def accept(self, subprotocol: str | None = None, headers: list[tuple[str, str]] | None = None) -> None:
         await self._websocket().accept(subprotocol, headers)

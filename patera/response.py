@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
     from ._types import Receive, Send
 
-__all__ = ("Response", "ResponseValidationError", "FILE_CHUNK_SIZE")
+__all__ = ("Response", "ResponseValidationError", "FILE_CHUNK_SIZE", "TEXT_LIKE", "file_chunks")
 
 T = TypeVar("T")
 FILE_CHUNK_SIZE = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
-_TEXT_LIKE = ("text/", "application/javascript", "application/json")
+#: Content types that get ``; charset=utf-8`` when guessed from a file name.
+TEXT_LIKE = ("text/", "application/javascript", "application/json")
 
 
 class ResponseValidationError(Exception):
@@ -65,7 +66,7 @@ _CT_TEXT_PAIR = (_CT, _CT_TEXT)
 
 def guess_content_type(filename: str) -> str:
     kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if kind.startswith(_TEXT_LIKE) and "charset" not in kind:
+    if kind.startswith(TEXT_LIKE) and "charset" not in kind:
         kind += "; charset=utf-8"
     return kind
 
@@ -77,7 +78,11 @@ class Response(Generic[T]):
     validation, serialisation and OpenAPI.
     """
 
-    __slots__ = ("app", "status_code", "headers", "body", "_status_set", "_stream", "_body_type", "_cookies")
+    __slots__ = ("app", "status_code", "headers", "body", "_status_set", "_stream", "body_type", "_cookies")
+
+    #: The ``TypeAdapter`` of ``T`` when the endpoint or exception handler that produced this
+    #: response is annotated ``-> Response[T]``; the body is validated and serialised with it.
+    body_type: TypeAdapter[Any] | None
 
     def __init__(
         self,
@@ -97,7 +102,7 @@ class Response(Generic[T]):
             empty.raw = []
         self._status_set = False
         self._stream: AsyncIterator[bytes] | Iterable[Any] | None = None
-        self._body_type: TypeAdapter[Any] | None = None
+        self.body_type: TypeAdapter[Any] | None = None
         self._cookies: dict[tuple[str, str | None, str | None], str] | None = None
 
     # ------------------------------------------------------------------ status and headers
@@ -193,7 +198,7 @@ class Response(Generic[T]):
             path = os.fspath(body)
             size = os.stat(path).st_size
             self.body = None
-            self._stream = _file_chunks(path, 0, size)
+            self._stream = file_chunks(path, 0, size)
             self.headers["content-type"] = guess_content_type(path)
             self.headers["content-length"] = str(size)
         elif hasattr(body, "read"):
@@ -260,7 +265,7 @@ class Response(Generic[T]):
             return b""
         if isinstance(body, bytes):
             return body
-        if self._body_type is None:
+        if self.body_type is None:
             # PERF: what the branches below give for these, decided without a header scan
             kind = type(body)
             if kind is str:
@@ -276,7 +281,7 @@ class Response(Generic[T]):
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
         if _is_json_raw(self.headers.get_raw(_CT)):
-            adapter = self._body_type
+            adapter = self.body_type
             if adapter is not None:
                 try:
                     value = adapter.validate_python(body)
@@ -297,15 +302,18 @@ class Response(Generic[T]):
         if self._stream is not None:
             await self._send_stream(send, head, receive)
             return
-        start, body = self.messages(head)
+        start, body = self.messages(head)  # type: ignore[misc]  # not a stream: checked above
         await send(start)
         await send(body)
 
-    def messages(self, head: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The ``http.response.start`` and ``.body`` messages of a response that is not a stream.
+    def messages(self, head: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The ``http.response.start`` and ``.body`` messages; None for a streamed body.
 
         Serialises the body (``ResponseValidationError`` when it does not fit ``Response[T]``).
+        A streamed response is sent with :meth:`send_to`.
         """
+        if self._stream is not None:
+            return None
         status = self.status_code
         body = self.body
         headers = self.headers.raw
@@ -411,7 +419,7 @@ def _interruptible(source: Any) -> bool:
     under a running read, so they keep the between-chunks disconnect check only.
     """
     code = getattr(source, "ag_code", None)
-    return hasattr(source, "__aiter__") and code is not _file_chunks.__code__ and code is not _filelike_chunks.__code__
+    return hasattr(source, "__aiter__") and code is not file_chunks.__code__ and code is not _filelike_chunks.__code__
 
 
 async def _wait_disconnect(receive: Receive) -> None:
@@ -453,7 +461,7 @@ async def _close_iterator(iterator: Any) -> None:
         await aclose()
 
 
-async def _file_chunks(path: str, start: int, length: int) -> AsyncIterator[bytes]:
+async def file_chunks(path: str, start: int, length: int) -> AsyncIterator[bytes]:
     """Read ``length`` bytes from ``start`` in chunks, each read in the thread pool."""
     loop = asyncio.get_running_loop()
     handle = await loop.run_in_executor(None, open, path, "rb")

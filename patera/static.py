@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 from ._cookies import http_date
 from .controller import Controller
 from .controller.decorators import get
-from .exceptions import StaticAssetNotFound
-from .response import _TEXT_LIKE, Response, _file_chunks
+from .exceptions import RangeNotSatisfiable, StaticAssetNotFound
+from .response import TEXT_LIKE, Response, file_chunks
 
 if TYPE_CHECKING:
     from .request import Request
@@ -50,7 +50,6 @@ _ENCODED_TYPES: Final = {
     "compress": "application/x-compress",
     "br": "application/x-brotli",
 }
-_NOT_SATISFIABLE_BODY: Final = b'{"status":"error","message":"Requested range not satisfiable"}'
 #: ``parse_range`` result meaning "answer 416".
 UNSATISFIABLE: Final = (-1, -1)
 # Digit strings longer than this are beyond any file size; int() is never asked to parse them
@@ -111,7 +110,7 @@ def static_content_type(filename: str) -> str:
         return _ENCODED_TYPES.get(encoding, "application/octet-stream")
     if kind is None:
         return "application/octet-stream"
-    if kind.startswith(_TEXT_LIKE) and "charset" not in kind:
+    if kind.startswith(TEXT_LIKE) and "charset" not in kind:
         kind += "; charset=utf-8"
     return kind
 
@@ -252,17 +251,12 @@ def file_response(req: Request, path: str, info: os.stat_result, name: str | Non
         if_range = headers.get("if-range")
         if wanted is not None and (if_range is None or _if_range_holds(if_range, etag, mtime)):
             if wanted == UNSATISFIABLE:
-                res.status(416)
-                res.body = _NOT_SATISFIABLE_BODY
-                res.headers["content-type"] = "application/json"
-                res.headers["content-range"] = f"bytes */{size}"
-                res.headers["accept-ranges"] = "bytes"
-                return res
+                raise RangeNotSatisfiable(size)
             first, last = wanted
             status = 206
 
     length = last - first + 1
-    res.stream(_file_chunks(path, first, length), static_content_type(name or path))
+    res.stream(file_chunks(path, first, length), static_content_type(name or path))
     res.status(status)
     res.headers["content-length"] = str(length)
     res.headers["accept-ranges"] = "bytes"

@@ -229,8 +229,6 @@ async def _send_via_websocket(self: Any, message: Message) -> None:
 
 async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
     """Route one WebSocket connection and run its handler (SPEC §14)."""
-    if not getattr(app, "_built", True):
-        app.build()
     started = time.perf_counter()
     ws = WebSocket(scope, receive, send)
     # NOTE: ASGI websocket spec — the server's first message is websocket.connect; take it
@@ -239,10 +237,10 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
     if first["type"] != "websocket.connect":
         return  # disconnected during the handshake: nothing to answer
     req: Request = app.request_class(scope, receive, app)
-    req._ws = ws
+    req.websocket = ws
     req.response = _websocket_response(app, ws)
     try:
-        endpoint, params = app.websocket_router.match(scope["path"], "SOCKET")
+        endpoint, params = app.websocket_router.match(req.path, "SOCKET")
     except (NotFound, RequestRedirect):
         # NOTE: a close before accept makes the server answer the handshake with 403.
         await _close_quietly(ws, CLOSE_NORMAL)

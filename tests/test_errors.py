@@ -126,7 +126,7 @@ async def test_unhandled_error_in_production_is_a_generic_500() -> None:
         assert (r.status_code, r.json()) == (500, {"status": "error", "message": "Internal server error"})
 
 
-async def test_unhandled_error_in_debug_is_reraised() -> None:
+async def test_unhandled_error_in_debug_is_reraised_by_the_test_client() -> None:
     async with PateraTestClient(build_app(Failing, DEBUG=True)) as client:
         with pytest.raises(ZeroDivisionError):
             await client.get("/e/crash")

@@ -16,8 +16,9 @@ from .conftest import build_app
 
 ORIGIN = "https://a.example"
 
-#: What each middleware saw, in call order: (name, method, path, route_handler is None, status).
-SEEN: list[tuple[str, str, str, bool, int]] = []
+#: What each middleware saw, in call order: (name, method, path, route_handler is None,
+#: status of the response, or the name of the exception that travelled through it).
+SEEN: list[tuple[str, str, str, bool, int | str]] = []
 HANDLER_CALLS: list[str] = []
 
 
@@ -26,7 +27,11 @@ class Outer(MiddlewareBase):
 
     async def middleware(self, req: Request) -> Response:
         req.state.trace = [*getattr(req.state, "trace", []), "Outer"]
-        res = await self.next(req)
+        try:
+            res = await self.next(req)
+        except Exception as exc:
+            SEEN.append(("Outer", req.method, req.path, req.route_handler is None, type(exc).__name__))
+            raise
         SEEN.append(("Outer", req.method, req.path, req.route_handler is None, res.status_code))
         res.headers["x-order"] = res.headers.get("x-order", "") + "Outer"
         # CORS headers are added after every user middleware, so none are visible here.
@@ -46,7 +51,11 @@ class Inner(MiddlewareBase):
             abort("stopped by middleware", 418)
         if req.headers.get("x-bad-return") == "inner":
             return {"not": "a response"}  # type: ignore[return-value]
-        res = await self.next(req)
+        try:
+            res = await self.next(req)
+        except Exception as exc:
+            SEEN.append(("Inner", req.method, req.path, req.route_handler is None, type(exc).__name__))
+            raise
         SEEN.append(("Inner", req.method, req.path, req.route_handler is None, res.status_code))
         res.headers["x-order"] = res.headers.get("x-order", "") + "Inner,"
         if res.status_code == 200 and req.headers.get("x-rewrite") == "inner":
@@ -183,11 +192,12 @@ async def test_non_response_from_middleware_raises_in_debug() -> None:
             await client.get("/mw/hello", headers={"x-bad-return": "inner"})
 
 
-async def test_handler_exception_rendered_before_middleware_sees_it() -> None:
-    async with PateraTestClient(make(DEBUG=False)) as client:
+@pytest.mark.parametrize("debug", [False, True])
+async def test_handler_exception_travels_through_middleware_before_it_is_rendered(debug: bool) -> None:
+    async with PateraTestClient(make(DEBUG=debug), raise_app_exceptions=False) as client:
         r = await client.post("/mw/boom")
     assert r.status_code == 500
-    assert SEEN == [("Inner", "POST", "/mw/boom", False, 500), ("Outer", "POST", "/mw/boom", False, 500)]
+    assert SEEN == [("Inner", "POST", "/mw/boom", False, "RuntimeError"), ("Outer", "POST", "/mw/boom", False, "RuntimeError")]
 
 
 # ---------------------------------------------------------------------- unmatched requests
@@ -198,8 +208,9 @@ async def test_runs_for_404_with_no_route_handler() -> None:
         r = await client.get("/nowhere")
     assert r.status_code == 404
     assert r.json() == {"custom": "not found", "status": 404}
-    assert SEEN == [("Inner", "GET", "/nowhere", True, 404), ("Outer", "GET", "/nowhere", True, 404)]
-    assert r.headers["x-order"] == "Inner,Outer"
+    # The NotFound is raised inside the middleware and rendered by the boundary outside it.
+    assert SEEN == [("Inner", "GET", "/nowhere", True, "NotFound"), ("Outer", "GET", "/nowhere", True, "NotFound")]
+    assert "x-order" not in r.headers
 
 
 async def test_runs_for_405() -> None:
@@ -208,7 +219,7 @@ async def test_runs_for_405() -> None:
     assert r.status_code == 405
     # @handles(NotFound) also sees wrong-method requests (MethodNotAllowed subclasses NotFound)
     assert r.json() == {"custom": "not found", "status": 405}
-    assert SEEN[-1] == ("Outer", "DELETE", "/mw/hello", True, 405)
+    assert SEEN[-1] == ("Outer", "DELETE", "/mw/hello", True, "MethodNotAllowed")
 
 
 async def test_runs_for_308_redirect() -> None:

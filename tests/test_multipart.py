@@ -20,7 +20,7 @@ import pytest
 import yaml
 from urllib3 import encode_multipart_formdata
 
-from patera._http import parse_options_header
+from patera._header_params import parse_options_header
 from patera._limits import BodyLimits
 from patera._multipart import PART_END, MultipartParser, Part
 from patera._multipart_stream import parse_multipart

@@ -14,7 +14,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from .._background import run_sync_or_async
-from .._extension import BaseExtension, resolve_configs
+from ..extension import BaseExtension, resolve_configs
 from ..exceptions import ImproperlyConfigured
 from ._provider import (
     ApiKey,

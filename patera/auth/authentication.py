@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._extension import BaseExtension, resolve_configs
+from ..extension import BaseExtension, resolve_configs
 from ..exceptions import InvalidJWTError
 from ._jwt import decode_jwt, encode_jwt
 from ._signing import hash_password, sign_value, unsign_value, verify_password

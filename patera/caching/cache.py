@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._extension import BaseExtension, resolve_configs
+from ..extension import BaseExtension, resolve_configs
 from ..controller.decorators import SPEC_ATTR, EndpointSpec
 from ..response import Response
 from ._responses import (
@@ -297,8 +297,8 @@ class Cache(BaseExtension):
             spec: EndpointSpec | None = getattr(cached, SPEC_ATTR, None)
             if adapter is False:
                 adapter = body_adapter(cached)
-            if adapter is not None and isinstance(res, Response) and res._body_type is None:
-                res._body_type = adapter  # the body is stored as Response[T] renders it
+            if adapter is not None and isinstance(res, Response) and res.body_type is None:
+                res.body_type = adapter  # the body is stored as Response[T] renders it
             found = storable_entry(res, spec)
             if found is not None:
                 await cache._store(key, req, found[0], found[1], ttl)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .._extension import BaseExtension, resolve_configs
+from ..extension import BaseExtension, resolve_configs
 from ._message import build_message, check_header_value, envelope_sender, recipients_of
 from ._transport import SmtpSettings, aiosmtplib_module, deliver
 

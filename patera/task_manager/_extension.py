@@ -17,7 +17,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict
 
 from .._background import run_in_background
-from .._extension import BaseExtension, resolve_configs
+from ..extension import BaseExtension, resolve_configs
 from ._clock import Clock
 from ._lock import RedisFireLock
 from ._scheduler import Job, Scheduler

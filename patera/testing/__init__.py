@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._client import PateraTestClient, PyJoltTestClient, WebSocketRejected, WebSocketSession
+from .client import PateraTestClient, PyJoltTestClient, WebSocketRejected, WebSocketSession
 
 __all__ = ("PateraTestClient", "PyJoltTestClient", "WebSocketRejected", "WebSocketSession")

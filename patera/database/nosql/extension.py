@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..._background import run_sync_or_async
-from ..._extension import BaseExtension, resolve_configs
+from ...extension import BaseExtension, resolve_configs
 from ...exceptions import ImproperlyConfigured
 from .backends.base import AsyncNoSqlBackendBase
 

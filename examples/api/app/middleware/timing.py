@@ -10,6 +10,11 @@ from patera import MiddlewareBase, Request, Response
 class TimingMiddleware(MiddlewareBase):
     async def middleware(self, req: Request) -> Response:
         started = time.perf_counter()
-        res = await self.next(req)
-        res.headers["X-Process-Time-Ms"] = f"{(time.perf_counter() - started) * 1000:.3f}"
+        try:
+            res = await self.next(req)
+        finally:
+            # An error travels on to the exception handlers, which run after this block:
+            # they read the figure from req.state (see api/exceptions.py).
+            req.state.process_time_ms = f"{(time.perf_counter() - started) * 1000:.3f}"
+        res.headers["X-Process-Time-Ms"] = req.state.process_time_ms
         return res

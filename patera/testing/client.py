@@ -10,6 +10,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
+from .._error_boundary import UNHANDLED_EXCEPTION_KEY
+from .._types import Receive, Scope, Send
 from ..exceptions import MissingDependency
 
 try:
@@ -26,6 +28,20 @@ class WebSocketRejected(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(f"websocket rejected with close code {code}")
         self.code = code
+
+
+class _ReraisingApp:
+    """The app as the transport sees it: an unhandled error the app answered with its DEBUG
+    500 (SPEC §8.2) is raised again here, so the test fails with the original exception."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        exc = scope.get(UNHANDLED_EXCEPTION_KEY)
+        if exc is not None:
+            raise exc
 
 
 class _Lifespan:
@@ -91,7 +107,8 @@ class PateraTestClient:
         if self._lifespan_enabled:
             self._lifespan = _Lifespan(self.app, self._timeout)
             await self._lifespan.startup()
-        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=self._raise)
+        asgi = _ReraisingApp(self.app) if self._raise else self.app
+        transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=self._raise)
         self._client = httpx.AsyncClient(transport=transport, base_url=self.base_url)
         return self
 

@@ -1,4 +1,4 @@
-"""Pure HTTP helpers shared by the request side and the body parsers."""
+"""``Content-Type`` / ``Content-Disposition`` parameters: ``type/sub; name="value"; name*=utf-8''…``."""
 
 from __future__ import annotations
 
@@ -147,18 +147,3 @@ def parse_options_header(value: str | None, *, strict: bool = False) -> tuple[st
     if extended:
         params.update(extended)
     return base, params
-
-
-def scrub_surrogates(text: str) -> str:
-    """Replace lone surrogates a client-chosen codec (utf-7, punycode, unicode_escape…) produced.
-
-    Text with them cannot be encoded again, so echoing such a form value as JSON or in a
-    template would fail with a 500.
-    """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
