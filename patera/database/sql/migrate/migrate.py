@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -97,7 +98,8 @@ class Migrate(BaseExtension):
 
     def alembic_config(self, *, with_metadata: bool = True) -> AlembicConfig:
         """An Alembic ``Config`` for this database, built in memory (no ``alembic.ini``)."""
-        config = AlembicConfig()
+        # NOTE: Alembic's default ``stdout`` is bound when it is imported; pass the current one.
+        config = AlembicConfig(stdout=sys.stdout)
         config.set_main_option("script_location", self.migrations_dir)
         config.attributes["database_uri"] = self._db.db_uri
         config.attributes["database_uri_sync"] = self.configs.get("ALEMBIC_DATABASE_URI_SYNC")
