@@ -33,6 +33,8 @@ __all__ = ("SqlDatabase",)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: Seconds a SQLite writer waits for the database lock (SQLAlchemy's default pool timeout).
+SQLITE_BUSY_TIMEOUT = 30.0
 #: Execution option marking a session that may write; on SQLite it begins ``IMMEDIATE``.
 _WRITE_OPTION = "patera_write"
 
@@ -119,9 +121,13 @@ class SqlDatabase(BaseExtension):
         url = make_url(settings.DATABASE_URI)
         options: dict[str, Any] = {"pool_pre_ping": True, "echo": settings.SHOW_SQL, **settings.ENGINE_OPTIONS}
         connect_args = dict(options.pop("connect_args", {}))
-        # Both aiosqlite (busy timeout) and asyncpg (whole connection handshake) call it ``timeout``.
-        if url.get_driver_name() in ("asyncpg", "aiosqlite"):
+        if url.get_driver_name() == "asyncpg":
+            # Bounds the whole handshake, so a server that accepts but never answers is "down".
             connect_args.setdefault("timeout", settings.CONNECT_TIMEOUT)
+        elif url.get_driver_name() == "aiosqlite":
+            # NOTE: SQLite's "timeout" is how long a writer waits for the lock: waiting under load,
+            # not an outage, so it gets SQLAlchemy's pool timeout rather than CONNECT_TIMEOUT.
+            connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
         engine = create_async_engine(url, connect_args=connect_args, **options)
         if self._is_sqlite:
             _serialise_sqlite_writers(engine)
