@@ -74,6 +74,7 @@ class SqlDatabase(BaseExtension):
         self._configs_name = configs_name
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._write_sessions: async_sessionmaker[AsyncSession] | None = None
         self._session_name = "session"
         self._settings: SqlDatabaseConfigs | None = None
         self._is_sqlite = False
@@ -105,6 +106,10 @@ class SqlDatabase(BaseExtension):
         if self._engine is None:
             self._engine = self._create_engine(settings)
             self._sessions = async_sessionmaker(self._engine, expire_on_commit=False, autoflush=False)
+            # NOTE: on SQLite, managed sessions run on an engine view whose transactions begin
+            # IMMEDIATE (see _serialise_sqlite_writers); elsewhere they are the same sessions.
+            writer = self._engine.execution_options(**{_WRITE_OPTION: True}) if self._is_sqlite else self._engine
+            self._write_sessions = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
         try:
             await asyncio.wait_for(self._ping(self._engine), settings.CONNECT_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - any failure here is an outage, reported below
@@ -113,7 +118,7 @@ class SqlDatabase(BaseExtension):
 
     async def disconnect(self) -> None:
         """Dispose of the engine and its pooled connections."""
-        engine, self._engine, self._sessions = self._engine, None, None
+        engine, self._engine, self._sessions, self._write_sessions = self._engine, None, None, None
         if engine is not None:
             await engine.dispose()
 
@@ -214,14 +219,14 @@ class SqlDatabase(BaseExtension):
 
         @functools.wraps(handler)
         async def with_managed_session(*args: Any, **kwargs: Any) -> R:
-            session = self.create_session()
+            if self._write_sessions is None:
+                raise RuntimeError(f"SqlDatabase {self._db_name!r} is not connected (connect() runs on app startup)")
+            session = self._write_sessions()
             kwargs[self._session_name] = session
             try:
-                if self._is_sqlite:
-                    # NOTE: begins IMMEDIATE (see _serialise_sqlite_writers) so read-modify-write is atomic.
-                    await session.connection(execution_options={_WRITE_OPTION: True})
                 result = await handler(*args, **kwargs)
-                await session.commit()
+                if _has_work(session):
+                    await session.commit()
                 return result
             except BaseException as exc:
                 await _rollback_quietly(session)
@@ -291,7 +296,15 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION, False) else "BEGIN")
 
 
+def _has_work(session: AsyncSession) -> bool:
+    """Whether committing could change anything (an open transaction or pending objects)."""
+    # PERF: committing an idle session still costs two greenlet switches (~100 µs).
+    return session.in_transaction() or bool(session.new or session.deleted or session.dirty)
+
+
 async def _rollback_quietly(session: AsyncSession) -> None:
+    if not session.in_transaction():
+        return
     # NOTE: on a dead connection the rollback fails as well; the caller's error is what matters.
     with contextlib.suppress(Exception):
         await session.rollback()
@@ -299,6 +312,11 @@ async def _rollback_quietly(session: AsyncSession) -> None:
 
 async def _close_quietly(session: AsyncSession) -> None:
     try:
-        await session.close()
+        if session.in_transaction():
+            await session.close()
+        else:
+            # PERF: without a transaction no connection is held, so closing does no I/O and
+            # needs no trip through SQLAlchemy's greenlet bridge.
+            session.sync_session.close()
     except Exception as exc:  # noqa: BLE001 - closing must never replace the handler's outcome
         logger.debug("closing a database session failed: {}", exc)
