@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,8 +27,9 @@ from tests._sql import ENGINES, Counter, database_uri_for, make_sql_app, reset_s
 
 CONNECT_TIMEOUT = 1.0
 UNAVAILABLE = {"status": "error", "message": "Database unavailable"}
-#: a request must be answered within CONNECT_TIMEOUT; the margin covers scheduling on a busy machine
-DEADLINE = CONNECT_TIMEOUT + 4
+#: a request must be answered within CONNECT_TIMEOUT (1.5x for a pooled connection to a frozen server);
+#: the margin covers scheduling on a busy machine
+DEADLINE = CONNECT_TIMEOUT * 1.5 + 4
 
 
 def counter_api(db: SqlDatabase) -> list[type]:
@@ -150,3 +154,31 @@ async def test_200_concurrent_increments_lose_no_update(
         # every increment saw a distinct value, and the final count is exact
         assert sorted(r.json()["value"] for r in responses) == list(range(1, 201))
         assert (await client.get("/counter/1")).json() == {"value": 200}
+
+
+def cluster_pids(server: PostgresServer) -> list[int]:
+    """The postmaster and its children (backends, background workers)."""
+    with open(os.path.join(server.data, "postmaster.pid")) as pidfile:
+        postmaster = int(pidfile.readline())
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False)
+    return [postmaster, *(int(pid) for pid in children.stdout.split())]
+
+
+async def test_frozen_postgres_with_pooled_connections_is_unavailable(postgres: PostgresServer) -> None:
+    """Processes stopped (SIGSTOP): pooled connections and new ones both go unanswered."""
+    async with serve(postgres.url("postgresql+asyncpg")) as (client, db):
+        await seed_counter(db)
+        assert (await client.get("/counter/1")).json() == {"value": 0}  # the pool now holds a connection
+        frozen = cluster_pids(postgres)
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            res = await get_within_deadline(client, "GET", "/counter/1")
+            assert (res.status_code, res.json()) == (503, UNAVAILABLE)
+        finally:
+            # NOTE: runuser stops itself when its child stops; wake it too or it never reaps it.
+            for pid in [*frozen, *([postgres.proc.pid] if postgres.proc else [])]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+        res = await get_within_deadline(client, "POST", "/counter/1/increment")
+        assert (res.status_code, res.json()) == (200, {"value": 1})

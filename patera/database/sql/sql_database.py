@@ -17,6 +17,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import RowMapping, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import await_only as await_
 
 from ..._extension import BaseExtension, resolve_configs
 from .errors import DatabaseUnavailable, is_connection_error
@@ -126,9 +128,13 @@ class SqlDatabase(BaseExtension):
         url = make_url(settings.DATABASE_URI)
         options: dict[str, Any] = {"pool_pre_ping": True, "echo": settings.SHOW_SQL, **settings.ENGINE_OPTIONS}
         connect_args = dict(options.pop("connect_args", {}))
+        bounded_ping = False
         if url.get_driver_name() == "asyncpg":
             # Bounds the whole handshake, so a server that accepts but never answers is "down".
             connect_args.setdefault("timeout", settings.CONNECT_TIMEOUT)
+            # SQLAlchemy's own pre-ping has no timeout (a frozen server would hang the request)
+            # and takes three round trips; ours takes one and gives up.
+            bounded_ping, options["pool_pre_ping"] = bool(options["pool_pre_ping"]), False
         elif url.get_driver_name() == "aiosqlite":
             # NOTE: SQLite's "timeout" is how long a writer waits for the lock: waiting under load,
             # not an outage, so it gets SQLAlchemy's pool timeout rather than CONNECT_TIMEOUT.
@@ -136,6 +142,8 @@ class SqlDatabase(BaseExtension):
         engine = create_async_engine(url, connect_args=connect_args, **options)
         if self._is_sqlite:
             _serialise_sqlite_writers(engine)
+        if bounded_ping:
+            _ping_on_checkout(engine, settings.CONNECT_TIMEOUT / 2)
         return engine
 
     @staticmethod
@@ -273,6 +281,23 @@ class SqlDatabase(BaseExtension):
                     await self.disconnect()
 
         return with_cli_session
+
+
+def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
+    """Check each pooled asyncpg connection before use, giving up after ``timeout`` seconds.
+
+    A failed ping makes the pool drop the connection and open a new one (bounded by the
+    connect timeout), so a frozen or restarted server costs at most both timeouts.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            # NOTE: execute() without arguments uses the simple query protocol: no prepared
+            # statement, one round trip.
+            await_(asyncio.wait_for(dbapi_connection.driver_connection.execute("SELECT 1"), timeout))
+        except Exception as exc:
+            raise DisconnectionError(f"connection check failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
