@@ -68,3 +68,16 @@ async def test_bad_requests_are_not_500(
     client: PateraTestClient, method: str, url: str, body: dict[str, object] | None, status: int,
 ) -> None:
     assert (await client.request(method, url, json=body)).status_code == status
+
+
+def test_cli_migrations_in_cli_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's cli.py flow: db-init, db-migrate, db-upgrade on the example's models."""
+    monkeypatch.setenv("SQL_DATABASE", json.dumps({
+        "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/books.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "migrations"),
+    }))
+    cli_app = Application(cli_mode=True)
+    for argv in (["db-init"], ["db-migrate", "--message", "books"], ["db-upgrade"], ["db-current"]):
+        assert cli_app.run_cli(argv) == 0
+    [revision] = (tmp_path / "migrations" / "versions").glob("*_books.py")
+    assert "op.create_table('books'" in revision.read_text()
+    assert revision.name.split("_", 1)[0] in capsys.readouterr().out

@@ -397,3 +397,15 @@ def test_core_never_imports_sqlalchemy_and_missing_extra_names_it() -> None:
     out = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert 'pip install "patera[database]"' in out.stdout
+
+
+def test_database_unavailable_is_exported_and_a_503() -> None:
+    from patera import database
+    from patera.exceptions import BaseHttpException
+
+    exc = database.DatabaseUnavailable()
+    assert isinstance(exc, BaseHttpException)
+    assert (exc.status_code, exc.to_dict()) == (503, {"status": "error", "message": "Database unavailable"})
+    assert database.AsyncSession is AsyncSession
+    with pytest.raises(AttributeError):
+        _ = database.no_such_name

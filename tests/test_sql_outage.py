@@ -94,6 +94,8 @@ async def test_postgres_outage_answers_503_and_recovers_without_restart(postgres
                 res = await get_within_deadline(client, method, url)
                 assert (res.status_code, res.json()) == (503, UNAVAILABLE)
             assert (await client.get("/ping")).status_code == 200  # the rest of the app keeps serving
+            logged = [r for r in db.app.log_buffer.get_all() if "unavailable (" in r["message"]]
+            assert [r["level"] for r in logged] == ["WARNING"]  # once per outage, not per request
         finally:
             await asyncio.to_thread(postgres.start)
 

@@ -80,6 +80,8 @@ class SqlDatabase(BaseExtension):
         self._session_name = "session"
         self._settings: SqlDatabaseConfigs | None = None
         self._is_sqlite = False
+        #: an outage has been logged; cleared by the next request that gets through
+        self._outage_reported = False
 
     # ------------------------------------------------------------------ setup
 
@@ -219,8 +221,16 @@ class SqlDatabase(BaseExtension):
                 return list(result.mappings().all()) if result.returns_rows else []
         except Exception as exc:
             if is_connection_error(exc):
-                raise DatabaseUnavailable() from exc
+                raise self._unavailable(exc) from exc
             raise
+
+    def _unavailable(self, cause: BaseException) -> DatabaseUnavailable:
+        """The 503 for ``cause``; the first one of an outage is logged as a WARNING."""
+        if not self._outage_reported:
+            self._outage_reported = True
+            logger.warning("Database {!r} unavailable ({}: {}); answering 503 until it is back",
+                           self._db_name, type(cause).__name__, cause)
+        return DatabaseUnavailable()
 
     def managed_session(self, handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         """Inject a session as ``SESSION_NAME``; commit on return, roll back on error, always close."""
@@ -235,11 +245,12 @@ class SqlDatabase(BaseExtension):
                 result = await handler(*args, **kwargs)
                 if _has_work(session):
                     await session.commit()
+                self._outage_reported = False
                 return result
             except BaseException as exc:
                 await _rollback_quietly(session)
                 if isinstance(exc, Exception) and not isinstance(exc, DatabaseUnavailable) and is_connection_error(exc):
-                    raise DatabaseUnavailable() from exc
+                    raise self._unavailable(exc) from exc
                 raise
             finally:
                 await _close_quietly(session)
@@ -254,10 +265,12 @@ class SqlDatabase(BaseExtension):
             session = self.create_session()
             kwargs[self._session_name] = session
             try:
-                return await handler(*args, **kwargs)
+                result = await handler(*args, **kwargs)
+                self._outage_reported = False
+                return result
             except Exception as exc:
                 if not isinstance(exc, DatabaseUnavailable) and is_connection_error(exc):
-                    raise DatabaseUnavailable() from exc
+                    raise self._unavailable(exc) from exc
                 raise
             finally:
                 await _rollback_quietly(session)
