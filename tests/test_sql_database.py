@@ -345,7 +345,9 @@ async def test_properties_and_lifecycle(uri: str) -> None:
     "config",
     [{}, {"SQL_DATABASE": {"SHOW_SQL": True}}, {"SQL_DATABASE": {"DATABASE_URI": "sqlite+aiosqlite://",
                                                                   "SESSION_NAME": "not an identifier"}},
-     {"SQL_DATABASE": {"DATABASE_URI": "sqlite+aiosqlite://", "CONNECT_TIMEOUT": 0}}],
+     {"SQL_DATABASE": {"DATABASE_URI": "sqlite+aiosqlite://", "CONNECT_TIMEOUT": 0}},
+     {"SQL_DATABASE": {"DATABASE_URI": "sqlite:///sync.db"}}, {"SQL_DATABASE": {"DATABASE_URI": "not a uri"}},
+     {"SQL_DATABASE": {"DATABASE_URI": "nosuchdb+driver://x/y"}}],
 )
 def test_bad_configuration_is_a_value_error(config: dict[str, Any]) -> None:
     from tests.conftest import build_app

@@ -169,3 +169,19 @@ def test_extensions_list_order_and_alias(tmp_path: Path, monkeypatch: pytest.Mon
     assert any(type(c).__name__.startswith("MigrateCommands") for c in app.cli_controllers)
     with pytest.raises(ValueError, match="'db'"):
         build_app(EXTENSIONS=["tests._sql_migrate_models:migrate"], **config)
+
+
+def test_sync_uri_is_used_when_configured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``ALEMBIC_DATABASE_URI_SYNC`` runs the migrations with a sync driver (stdlib sqlite3 here)."""
+    path = tmp_path / "sync.db"
+    app = build_app(MODELS=[MODEL], SQL_DATABASE={
+        "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/app.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "m"),
+        "ALEMBIC_DATABASE_URI_SYNC": f"sqlite:///{path}",
+    })
+    db = SqlDatabase()
+    db.init_app(app)
+    Migrate(db).init_app(app)
+    for argv in (["db-init"], ["db-migrate", "--message", "sync"], ["db-upgrade"]):
+        run(app, capsys, *argv)
+    assert "migtest_widgets" in table_names(f"sqlite+aiosqlite:///{path}")
+    assert not (tmp_path / "app.db").exists()  # the async URI was never used

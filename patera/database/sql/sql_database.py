@@ -56,6 +56,18 @@ class SqlDatabaseConfigs(BaseModel):
     #: extra keyword arguments for ``create_async_engine`` (pool sizes, …) [new]
     ENGINE_OPTIONS: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("DATABASE_URI")
+    @classmethod
+    def _async_uri(cls, value: str) -> str:
+        try:
+            dialect = make_url(value).get_dialect()
+        except Exception as exc:  # noqa: BLE001 - ArgumentError, NoSuchModuleError, …: all "bad URI"
+            raise ValueError(f"invalid DATABASE_URI: {exc}") from None
+        if not getattr(dialect, "is_async", False):
+            raise ValueError("DATABASE_URI needs an async driver, e.g. sqlite+aiosqlite:///app.db or "
+                             "postgresql+asyncpg://user:pass@host/db")
+        return value
+
     @field_validator("SESSION_NAME")
     @classmethod
     def _identifier(cls, value: str) -> str:
