@@ -27,6 +27,10 @@ handler that does the same thing by hand), shown as a share of ``sqlalchemy``; A
 is ``patera-managed-query − patera-managed-built`` (building a statement per request costs the
 same with or without it).
 
+Runs with the project venv (raw ASGI only). For the Starlette row use a bench venv, e.g.
+``python3 -m venv bench/.venv && bench/.venv/bin/pip install -e ".[database]" starlette pytest``
+(pytest because the throwaway PostgreSQL comes from ``tests/_services.py``).
+
     python bench/bench_sql.py                         # SQLite and a throwaway PostgreSQL
     python bench/bench_sql.py --engines sqlite --rounds 9 --requests 1000
     python bench/bench_sql.py --pg-url postgresql+asyncpg://user@127.0.0.1/db
