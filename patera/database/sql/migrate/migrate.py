@@ -115,7 +115,7 @@ class Migrate(BaseExtension):
     # ------------------------------------------------------------------ commands
 
     def init(self) -> None:
-        """Create the migrations folder (``env.py``, ``script.py.mako``, ``versions/``); safe to repeat."""
+        """Create the migrations folder (env.py, script.py.mako, versions/); safe to repeat."""
         folder = self.migrations_dir
         os.makedirs(os.path.join(folder, "versions"), exist_ok=True)
         written = []
@@ -135,24 +135,31 @@ class Migrate(BaseExtension):
         _off_loop(alembic_command.revision, self.alembic_config(), message=message, autogenerate=True)
 
     def upgrade(self, revision: str = "head") -> None:
+        """Upgrade the database to a revision (default: head)."""
         _off_loop(alembic_command.upgrade, self._metadata_or_none(), revision)
 
     def downgrade(self, revision: str = "-1") -> None:
+        """Downgrade the database to a revision (default: one step back)."""
         _off_loop(alembic_command.downgrade, self._metadata_or_none(), revision)
 
     def history(self, verbose: bool = False, indicate_current: bool = False) -> None:
+        """List the revisions."""
         _off_loop(alembic_command.history, self._metadata_or_none(), verbose=verbose, indicate_current=indicate_current)
 
     def current(self, verbose: bool = False) -> None:
+        """Show the revision the database is at."""
         _off_loop(alembic_command.current, self._metadata_or_none(), verbose=verbose)
 
     def heads(self, verbose: bool = False) -> None:
+        """Show the head revision(s)."""
         _off_loop(alembic_command.heads, self._metadata_or_none(), verbose=verbose)
 
     def show(self, revision: str = "head") -> None:
+        """Show one revision (default: head)."""
         _off_loop(alembic_command.show, self._metadata_or_none(), revision)
 
     def stamp(self, revision: str = "head") -> None:
+        """Record a revision as applied without running migrations (default: head)."""
         _off_loop(alembic_command.stamp, self._metadata_or_none(), revision)
 
 
