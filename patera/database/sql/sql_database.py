@@ -157,7 +157,7 @@ class SqlDatabase(BaseExtension):
         if self._is_sqlite:
             _serialise_sqlite_writers(engine)
         if bounded_ping:
-            _ping_on_checkout(engine, settings.CONNECT_TIMEOUT / 2)
+            _ping_on_checkout(engine, settings.CONNECT_TIMEOUT)
         return engine
 
     @staticmethod
@@ -312,7 +312,9 @@ def _ping_on_checkout(engine: AsyncEngine, timeout: float) -> None:
     """Check each pooled asyncpg connection before use, giving up after ``timeout`` seconds.
 
     A failed ping makes the pool drop the connection and open a new one (bounded by the
-    connect timeout), so a frozen or restarted server costs at most both timeouts.
+    connect timeout), so a frozen or restarted server costs at most both timeouts. The
+    timeout is the full ``CONNECT_TIMEOUT``: the ping is also delayed by a busy event loop,
+    and a loaded app must not mistake its own lag for an outage.
     """
 
     @event.listens_for(engine.sync_engine, "checkout")
