@@ -187,6 +187,12 @@ class PostgresServer:
 
     def stop(self) -> None:
         # SIGINT = "fast" shutdown: open sessions are ended, which is what an outage looks like.
+        # NOTE: runuser does not forward SIGINT, so the postmaster (its pid is the first line of
+        # postmaster.pid) is signalled directly; otherwise it outlives the test run.
+        if self.proc is not None and self.proc.poll() is None and self._as_user:
+            with contextlib.suppress(OSError, ValueError):
+                with open(os.path.join(self.data, "postmaster.pid")) as pidfile:
+                    os.kill(int(pidfile.readline().strip()), signal.SIGINT)
         _stop(self.proc, signal.SIGINT)
         self.proc = None
 

@@ -28,9 +28,6 @@ EXTRAS: dict[str, list[str]] = PYPROJECT["project"]["optional-dependencies"]
 
 #: Extras that aggregate others (``full``) or hold test-only oracles never imported by patera (``dev``).
 NOT_RUNTIME = frozenset({"full", "dev"})
-#: Extension extras whose code lands from other branches in parallel; the coordinator empties this
-#: at the merge, after which every one of them must pass like the rest.
-PENDING_EXTENSION_EXTRAS = frozenset({"database"})
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -89,9 +86,7 @@ def runtime_cases() -> list[object]:
             name = requirement_name(requirement)
             if name == "patera":
                 continue
-            pending = extra in PENDING_EXTENSION_EXTRAS
-            marks = [pytest.mark.skip(reason="extension code lands at the merge")] if pending else []
-            cases.append(pytest.param(extra, name, marks=marks, id=f"{extra}:{name}"))
+            cases.append(pytest.param(extra, name, id=f"{extra}:{name}"))
     return cases
 
 
@@ -117,10 +112,6 @@ def test_full_and_dev_include_every_runtime_extra() -> None:
         # "redis" is an alias of "cache" (same packages), so one of the two is enough.
         missing = runtime - included - ({"redis"} if "cache" in included else set())
         assert not missing, f"{aggregate} lacks {sorted(missing)}"
-
-
-def test_the_pending_list_names_only_real_extras() -> None:
-    assert set(EXTRAS) >= PENDING_EXTENSION_EXTRAS
 
 
 def test_package_data_points_at_files_that_exist() -> None:
