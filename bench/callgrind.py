@@ -107,8 +107,7 @@ def segments(styles: list[str], scenario_keys: list[str], requests: int, keep: s
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"exit {done.returncode}\n{done.stderr[-2000:]}")
-    # Dump k (out.k) holds what ran since dump k-1: dump 1 is startup, then segment,
-    # marker-to-marker gap, segment, ... The final dump (at exit) has no number.
+    # Dump k (OUT.k) holds what ran since dump k-1.
     totals = []
     index = 1
     while os.path.exists(f"{out}.{index}"):
@@ -120,11 +119,12 @@ def segments(styles: list[str], scenario_keys: list[str], requests: int, keep: s
         for name in os.listdir(directory):
             os.remove(os.path.join(directory, name))
         os.rmdir(directory)
-    # dumps: [startup, seg1, gap, seg2, gap, ...]: segments are at odd positions
-    found = totals[1::2]
-    if len(found) < len(styles) * len(scenario_keys):
-        raise RuntimeError(f"expected {len(styles) * len(scenario_keys)} segments, callgrind wrote {len(totals)} dumps")
-    return found[: len(styles) * len(scenario_keys)]
+    # The numbered dumps end with seg1, gap, seg2, gap, ..., segK (anything calling
+    # getppid during startup only adds dumps in front); the rest went to OUT at exit.
+    count = len(styles) * len(scenario_keys)
+    if len(totals) < 2 * count:
+        raise RuntimeError(f"expected {count} segments, callgrind wrote {len(totals)} dumps")
+    return totals[len(totals) - (2 * count - 1) :: 2]
 
 
 async def child(style: str, scenario_key: str, requests: int) -> None:

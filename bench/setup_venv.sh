@@ -5,6 +5,7 @@
 #
 # Usage: bash bench/setup_venv.sh      (re-running upgrades in place)
 # PYTHON=python3.12 bash bench/setup_venv.sh   to pick the interpreter.
+# FALCON="falcon<4" bash bench/setup_venv.sh   for a Falcon whose wheel compiles nearly all of it.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +28,8 @@ fi
 # Falcon from its compiled (Cython) wheel, never the pure-Python sdist: the comparison
 # is meant to be against the fast Falcon users get from PyPI. --only-binary makes pip
 # fail rather than quietly build the slow variant when no wheel fits this interpreter.
-"$venv/bin/python" -m pip install --quiet --only-binary falcon falcon
+# FALCON="falcon<4" picks a release whose wheels compile nearly every module (Falcon 3).
+"$venv/bin/python" -m pip install --quiet --only-binary falcon "${FALCON:-falcon}"
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as md
 for name in ("patera", "pydantic", "starlette", "fastapi", "litestar", "falcon", "python-multipart", "uvicorn", "hypercorn", "pyinstrument"):

@@ -105,7 +105,8 @@ class Upload:
         elif self._sent < self.size:
             n = min(CHUNK, self.size - self._sent)
             self._sent += n
-            body = bytes(self.block[:n])  # NOTE: a new object per message, as a server reads it
+            # NOTE: a new object per message, as a server reads it (one copy, no slice in between)
+            body = bytes(self.block) if n == CHUNK else bytes(self.block[:n])
         else:
             self._done = True
             return {"type": "http.request", "body": self.epilogue, "more_body": False}
