@@ -41,7 +41,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.run import FILLER, FRAMEWORKS, Case, CountingSend, Lifespan, Receiver, scenarios  # noqa: E402 - needs ROOT on sys.path
+from bench.run import (
+    FILLER,
+    FRAMEWORKS,
+    Case,
+    CountingSend,
+    Lifespan,
+    Receiver,
+    scenarios,
+)
 
 __all__ = ("main",)
 
@@ -104,7 +112,7 @@ def segments(styles: list[str], scenario_keys: list[str], requests: int, keep: s
         "--scenarios", ",".join(scenario_keys), "--requests", str(requests),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"exit {done.returncode}\n{done.stderr[-2000:]}")
     # Dump k (OUT.k) holds what ran since dump k-1.
@@ -152,7 +160,7 @@ def instructions(style: str, scenario: str, requests: int, keep: str | None) -> 
         "--requests", str(requests),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"{style}/{scenario}: exit {done.returncode}\n{done.stderr[-2000:]}")
     with open(out) as data:
@@ -167,7 +175,7 @@ def instructions(style: str, scenario: str, requests: int, keep: str | None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()]
     parser.add_argument("--scenarios", type=split, default=["plaintext", "user"],
                         help="comma-separated scenario keys (default plaintext,user)")
     parser.add_argument("--styles", type=split, default=["bare", "readme"], help="comma-separated styles (default bare,readme)")

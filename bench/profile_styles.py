@@ -25,8 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.callgrind import build  # noqa: E402 - needs ROOT on sys.path
-from bench.run import Case, Lifespan, scenarios  # noqa: E402
+from bench.callgrind import build
+from bench.run import Case, Lifespan, scenarios
 
 __all__ = ("main",)
 
@@ -48,7 +48,7 @@ async def profile_style(style: str, scenario_key: str, requests: int) -> dict[Ke
     await case.run(requests)
     profiler.disable()
     await lifespan.shutdown()
-    stats: Any = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+    stats: Any = pstats.Stats(profiler).stats  # type: ignore[attr-defined]  # (file, line, name) -> (cc, nc, tt, ct, callers)
     return {key: (value[1], value[2]) for key, value in stats.items()}
 
 

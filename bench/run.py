@@ -19,6 +19,7 @@ import asyncio
 import gc
 import importlib
 import json
+import math
 import os
 import platform
 import random
@@ -33,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.apps._common import FORM_FIELDS  # noqa: E402 - needs ROOT on sys.path
+from bench.apps._common import FORM_FIELDS
 
 __all__ = ("main",)
 
@@ -142,7 +143,7 @@ class Receiver:
 class CountingSend:
     """``send`` for timed batches: counts responses with the expected status."""
 
-    __slots__ = ("expected", "good", "bad")
+    __slots__ = ("bad", "expected", "good")
 
     def __init__(self, expected: int) -> None:
         self.expected = expected
@@ -405,7 +406,7 @@ async def start_app(name: str, module: Any, extra: int, lifespans: list[Lifespan
 
 
 def _rate(value: float) -> str:
-    if value != value:  # NaN
+    if math.isnan(value):
         return "-"
     if value < 1000:
         return f"{value:,.1f}"
@@ -480,13 +481,13 @@ def scaling_table(results: dict[tuple[str, str], Result], names: dict[str, str])
     span = f"{SCALING_SIZES[-1]}/{SCALING_SIZES[0]}"
     headers = ["GET /users/<id> (req/s)", *(f"+{n} routes" for n in SCALING_SIZES), span]
     rows = []
-    for f in names:
+    for f, name in names.items():
         cells = [results.get((f, f"+{n}")) for n in SCALING_SIZES]
         if not any(cells):
             continue
         first, last = cells[0], cells[-1]
         span_ratio = f"{ratio(last, first):.2f}" if first and last else "-"
-        rows.append([names[f], *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), span_ratio])
+        rows.append([name, *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), span_ratio])
     return _table(headers, rows)
 
 

@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.run import FRAMEWORKS, Lifespan, load_average  # noqa: E402 - needs ROOT on sys.path
+from bench.run import FRAMEWORKS, Lifespan, load_average
 
 __all__ = ("main",)
 
@@ -173,7 +173,7 @@ async def child(key: str, size: int) -> dict[str, Any]:
 def run_child(key: str, size: int, timeout: float) -> dict[str, Any]:
     command = [sys.executable, os.path.abspath(__file__), "--child", key, "--size", str(size)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"error": f"no answer within {timeout:.0f} s (killed)"}
     if done.returncode != 0:

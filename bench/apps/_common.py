@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-__all__ = ("Item", "PLAINTEXT", "GREETING", "FORM_FIELDS", "READ_CHUNK", "filler_routes", "FillerRoute")
+__all__ = ("FORM_FIELDS", "GREETING", "PLAINTEXT", "READ_CHUNK", "FillerRoute", "Item", "filler_routes")
 
 PLAINTEXT = "Hello, World!"
 GREETING = {"message": "Hello, World!"}
