@@ -14,8 +14,9 @@ Measured per request, in a fresh interpreter so the memory is the framework's al
   high-water mark reset (``/proc/self/clear_refs``) after a small warm-up upload.
 
 Rounds run the frameworks in a new shuffled order each time; the table shows medians
-and the worst peak, and the throughput ratio to Starlette is the median of per-round
-ratios. Every child is killed after ``--timeout`` seconds.
+and the worst peak, and the throughput ratios to Starlette (wall and CPU) are medians
+of per-round ratios. On a loaded machine read the CPU columns: wall time there mostly
+measures how long the disk-writing threads wait for a core. Every child is killed after ``--timeout`` seconds.
 
     python bench/upload_large.py [--size 100] [--rounds 3] [--only patera,patera-readme,starlette]
 """
@@ -193,26 +194,26 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def report(samples: dict[str, list[dict[str, Any]]], names: dict[str, str], size_mib: int) -> str:
     """Medians of throughput, the worst peak growth, and throughput ÷ Starlette's per round."""
-    headers = ["framework", "MiB/s (wall)", "MiB/s (CPU)", "peak RSS growth", "÷ Starlette (wall)", "rounds"]
+    headers = ["framework", "MiB/s (wall)", "MiB/s (CPU)", "peak RSS growth", "÷ Starlette (wall)", "÷ Starlette (CPU)",
+               "rounds"]
     reference = samples.get("starlette", [])
     rows = []
     for key, runs in samples.items():
         good = [r for r in runs if "error" not in r]
         errors = [r["error"] for r in runs if "error" in r]
         if not good:
-            rows.append([names[key], "-", "-", "-", "-", f"0/{len(runs)}: {errors[0] if errors else '?'}"])
+            rows.append([names[key], "-", "-", "-", "-", "-", f"0/{len(runs)}: {errors[0] if errors else '?'}"])
             continue
         wall = statistics.median(size_mib / r["wall"] for r in good)
         cpu = statistics.median(size_mib / r["cpu"] for r in good if r["cpu"] > 0)
         growths = [r["growth_kib"] for r in good if r["growth_kib"] is not None]
         growth = f"{max(growths) / 1024:.1f} MiB" if growths else "?"
-        ratios = [
-            (size_mib / mine["wall"]) / (size_mib / ref["wall"])
-            for mine, ref in zip(runs, reference, strict=False)
-            if "error" not in mine and "error" not in ref
-        ]
-        vs = f"{statistics.median(ratios):.2f}" if ratios and key != "starlette" else "-"
-        rows.append([names[key], f"{wall:.0f}", f"{cpu:.0f}", growth, vs, f"{len(good)}/{len(runs)}"])
+        pairs = [(mine, ref) for mine, ref in zip(runs, reference, strict=False) if "error" not in mine and "error" not in ref]
+        cells = []
+        for clock in ("wall", "cpu"):
+            ratios = [ref[clock] / mine[clock] for mine, ref in pairs if mine[clock] > 0]
+            cells.append(f"{statistics.median(ratios):.2f}" if ratios and key != "starlette" else "-")
+        rows.append([names[key], f"{wall:.0f}", f"{cpu:.0f}", growth, *cells, f"{len(good)}/{len(runs)}"])
     return _table(headers, rows)
 
 
