@@ -124,7 +124,7 @@ class Receiver:
 class CountingSend:
     """``send`` for timed batches: counts responses with the expected status."""
 
-    __slots__ = ("expected", "good", "bad")
+    __slots__ = ("bad", "expected", "good")
 
     def __init__(self, expected: int) -> None:
         self.expected = expected

@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from e2e import Server, parse_wrk, start_server, stop_server
+from e2e import Server, parse_wrk, start_server, stop_server  # noqa: E402 - needs HERE on sys.path
 
 __all__ = ("main",)
 

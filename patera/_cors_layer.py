@@ -61,7 +61,7 @@ def cors_layer(app: Any, inner: Layer) -> Layer:
         for method in candidates():
             try:
                 endpoint, _ = router.match(path, method)
-            except Exception:  # noqa: BLE001, S112 - NotFound / redirect: try the next method
+            except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
                 continue
             return endpoint.cors_policy  # type: ignore[no-any-return]
         return fallback

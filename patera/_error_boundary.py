@@ -176,7 +176,7 @@ class ErrorRenderer:
                 import html  # PERF: only for this page, not at import time
 
                 page = (
-                    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>"
+                    '<!doctype html>\n<html><head><meta charset="utf-8"><title>500 Internal Server Error</title></head>'
                     f"<body><h1>Internal Server Error</h1><pre>{html.escape(details)}</pre></body></html>\n"
                 )
                 res.body = page.encode()
@@ -186,7 +186,10 @@ class ErrorRenderer:
             return res
         logger.critical(
             "Unhandled exception in {} {} (route parameters {!r}):\n{}",
-            req.method, req.path, req.route_parameters, details,
+            req.method,
+            req.path,
+            req.route_parameters,
+            details,
         )
         return res.json({"status": "error", "message": "Internal server error"})
 

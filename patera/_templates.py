@@ -14,7 +14,7 @@ from typing import Any
 from .exceptions import MissingDependency
 from .request import current_request
 
-__all__ = ("create_environment", "render_template", "current_request", "AUTOESCAPE_EXTENSIONS")
+__all__ = ("AUTOESCAPE_EXTENSIONS", "create_environment", "current_request", "render_template")
 
 AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
 

@@ -9,49 +9,49 @@ them. ``ExceptionHandler`` and ``@handles`` live here too: they are public API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 __all__ = (
-    "PateraError",
-    "MissingDependency",
-    "BaseHttpException",
-    "CustomException",
     "AborterException",
-    "HtmlAborterException",
-    "StaticAssetNotFound",
-    "NotFound",
-    "MethodNotAllowed",
-    "BadRequest",
-    "DuplicateHeader",
-    "CorsOriginRefused",
-    "PreflightMethodRefused",
-    "RangeNotSatisfiable",
-    "RequestEntityTooLarge",
-    "UnsupportedMediaType",
-    "MissingRequestData",
-    "SchemaValidationError",
-    "PydanticSchemaValidationError",
     "AuthenticationException",
-    "UnauthorizedException",
     "AuthorizationException",
-    "InvalidJWTError",
-    "MethodNotControllerMethod",
-    "UnexpectedDecorator",
-    "MissingDecoratorError",
-    "DuplicateRoutePath",
+    "BadRequest",
+    "BaseHttpException",
+    "ClientDisconnected",
+    "CorsOriginRefused",
+    "CustomException",
     "DuplicateExceptionHandler",
-    "MissingExtension",
+    "DuplicateHeader",
+    "DuplicateRoutePath",
+    "ExceptionHandler",
+    "HtmlAborterException",
+    "ImproperlyConfigured",
+    "InvalidJWTError",
     "InvalidRouteHandler",
     "InvalidWebsocketHandler",
+    "MethodNotAllowed",
+    "MethodNotControllerMethod",
     "MissingAppConfigurations",
+    "MissingDecoratorError",
+    "MissingDependency",
+    "MissingExtension",
     "MissingImportModule",
-    "WrongModuleLoadType",
-    "ClientDisconnected",
+    "MissingRequestData",
+    "NotFound",
+    "PateraError",
+    "PreflightMethodRefused",
+    "PydanticSchemaValidationError",
+    "RangeNotSatisfiable",
+    "RequestEntityTooLarge",
+    "SchemaValidationError",
+    "StaticAssetNotFound",
+    "UnauthorizedException",
+    "UnexpectedDecorator",
+    "UnsupportedMediaType",
     "WebSocketDisconnect",
-    "ImproperlyConfigured",
-    "ExceptionHandler",
-    "handles",
+    "WrongModuleLoadType",
     "abort",
+    "handles",
     "html_abort",
 )
 
@@ -329,12 +329,12 @@ class WrongModuleLoadType(ImproperlyConfigured):
 # --------------------------------------------------------------------------- helpers
 
 
-def abort(msg: str, status_code: int = 400, status: str = "error", data: Any = None) -> None:
+def abort(msg: str, status_code: int = 400, status: str = "error", data: Any = None) -> NoReturn:
     """Stop the request with an HTTP error carrying ``msg``."""
     raise AborterException(msg, int(status_code), status, data)
 
 
-def html_abort(template: str, status_code: int = 400, data: Any = None) -> None:
+def html_abort(template: str, status_code: int = 400, data: Any = None) -> NoReturn:
     """Stop the request and answer with a rendered template."""
     raise HtmlAborterException(template, int(status_code), data)
 

@@ -13,6 +13,7 @@ import mimetypes
 import os
 import re
 import stat
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,14 +27,14 @@ if TYPE_CHECKING:
     from .request import Request
 
 __all__ = (
-    "Static",
-    "register_static",
-    "file_response",
-    "static_content_type",
-    "split_static_path",
-    "parse_range",
-    "etag_for",
     "UNSATISFIABLE",
+    "Static",
+    "etag_for",
+    "file_response",
+    "parse_range",
+    "register_static",
+    "split_static_path",
+    "static_content_type",
 )
 
 # NOTE: names Windows maps to devices in every directory, with or without an extension.
@@ -127,9 +128,8 @@ def _parse_http_date(value: str) -> int | None:
     except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a year beyond a C int
         return None
     if parsed.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC with unknown origin
-        from datetime import timezone
 
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())
 
 
@@ -172,7 +172,7 @@ def _if_range_holds(value: str, etag: str, mtime: int) -> bool:
 def _number(text: str) -> int | None:
     text = text.strip(" \t")
     if not text or not text.isascii() or not text.isdigit():
-        return None  # NOTE: str.isdigit alone accepts "١" and "²"; HTTP digits are ASCII
+        return None  # NOTE: str.isdigit alone accepts "\u0661" (Arabic-Indic one) and "²"; HTTP digits are ASCII
     text = text.lstrip("0") or "0"
     return _HUGE if len(text) > _MAX_DIGITS else int(text)
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .request import Request
     from .response import Response
 
-__all__ = ("WebSocket", "serve_websocket", "CLOSE_NORMAL", "CLOSE_POLICY_VIOLATION", "CLOSE_INTERNAL_ERROR")
+__all__ = ("CLOSE_INTERNAL_ERROR", "CLOSE_NORMAL", "CLOSE_POLICY_VIOLATION", "WebSocket", "serve_websocket")
 
 #: RFC 6455 §7.4.1 close codes the framework sends itself.
 CLOSE_NORMAL = 1000
@@ -61,7 +61,7 @@ class WebSocket:
     further receives return the same disconnect message instead of waiting forever.
     """
 
-    __slots__ = ("scope", "_receive", "_send", "_state", "_accepted", "_disconnect", "close_code")
+    __slots__ = ("_accepted", "_disconnect", "_receive", "_send", "_state", "close_code", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -265,7 +265,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
             await _close_quietly(ws, CLOSE_POLICY_VIOLATION, str(exc.message))
         else:
             await _crash(app, req, ws, exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any handler failure is logged and closes the socket
         await _crash(app, req, ws, exc)
     else:
         if not ws.closed:

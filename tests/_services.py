@@ -155,7 +155,7 @@ class PostgresServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            self._as_user + [os.path.join(self.bindir, "postgres"), "-D", self.data, "-p", str(self.port),
+            [*self._as_user, os.path.join(self.bindir, "postgres"), "-D", self.data, "-p", str(self.port),
                              "-h", "127.0.0.1", "-k", self.dir, "-F",
                              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                              "-c", "max_connections=300"],

@@ -209,14 +209,18 @@ def test_iat_and_exp_are_set_by_create() -> None:
 @pytest.mark.parametrize("value", [42, "42", "user@example.com", "a|b|c", "", "ünïcode"])
 def test_signed_cookie_round_trip(value: str | int) -> None:
     signed = AuthUtils.create_signed_cookie_value(value, SECRET)
-    mac = base64.urlsafe_b64encode(__import__("hmac").new(SECRET.encode(), str(value).encode(), hashlib.sha256).digest())
+    digest = __import__("hmac").new(SECRET.encode(), str(value).encode(), hashlib.sha256).digest()
+    mac = base64.urlsafe_b64encode(digest)
     assert signed == f"{value}|{mac.rstrip(b'=').decode()}"
     assert AuthUtils.decode_signed_cookie(signed, SECRET) == str(value)
     assert AuthUtils.decode_signed_cookie(signed, "other secret") is None
     assert AuthUtils.decode_signed_cookie("x" + signed, SECRET) is None
 
 
-@pytest.mark.parametrize("cookie", ["", "|", "42", "42|", "42|!!!", "42|" + "A" * 10_000, "x" * 10_000, None, 42, b"42|x", "42|\ud800", "\ud800|abc"])
+@pytest.mark.parametrize(
+    "cookie",
+    ["", "|", "42", "42|", "42|!!!", "42|" + "A" * 10_000, "x" * 10_000, None, 42, b"42|x", "42|\ud800", "\ud800|abc"],
+)
 def test_malformed_signed_cookies_are_none(cookie: Any) -> None:
     assert AuthUtils.decode_signed_cookie(cookie, SECRET) is None
 
@@ -229,7 +233,10 @@ def test_password_hash_format_default_iterations() -> None:
     scheme, iterations, salt, digest = hashed.split("$")
     assert (scheme, iterations) == ("pbkdf2_sha256", "600000")
     assert len(base64.b64decode(salt)) == 16
-    assert digest == base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"correct horse", base64.b64decode(salt), 600_000)).decode()
+    assert (
+        digest
+        == base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"correct horse", base64.b64decode(salt), 600_000)).decode()
+    )
     assert AuthUtils.check_password_hash("correct horse", hashed)
     assert not AuthUtils.check_password_hash("wrong horse", hashed)
     assert AuthUtils.create_password_hash("correct horse") != hashed  # fresh salt each time
@@ -297,7 +304,9 @@ class Me(Controller):
 
 @pytest.fixture
 async def client() -> AsyncIterator[PateraTestClient]:
-    app = build_app(Me, SECRET_KEY=SECRET, DEBUG=False, AUTHENTICATION={"JWT_LEEWAY": 5, "PASSWORD_HASH_ITERATIONS": 1000})
+    app = build_app(
+        Me, SECRET_KEY=SECRET, DEBUG=False, AUTHENTICATION={"JWT_LEEWAY": 5, "PASSWORD_HASH_ITERATIONS": 1000}
+    )
     jwt_auth.init_app(app)
     async with PateraTestClient(app) as c:
         yield c

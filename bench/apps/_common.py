@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-__all__ = ("Item", "PLAINTEXT", "GREETING", "filler_routes", "FillerRoute")
+__all__ = ("GREETING", "PLAINTEXT", "FillerRoute", "Item", "filler_routes")
 
 PLAINTEXT = "Hello, World!"
 GREETING = {"message": "Hello, World!"}

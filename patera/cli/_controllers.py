@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 __all__ = (
-    "ArgumentSpec", "CLIController", "CommandSpec", "argument", "collect_commands", "command", "command_sources", "run_cli",
+    "ArgumentSpec",
+    "CLIController",
+    "CommandSpec",
+    "argument",
+    "collect_commands",
+    "command",
+    "command_sources",
+    "run_cli",
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,7 +58,7 @@ class CommandSpec:
     owner: str = ""
 
 
-def command(command_name: str, help: str = "") -> Callable[[F], F]:  # noqa: A002 - README keyword
+def command(command_name: str, help: str = "") -> Callable[[F], F]:  # `help` shadows: README keyword
     """Expose a ``CLIController`` method as the subcommand ``command_name``."""
     if not isinstance(command_name, str) or not command_name.strip() or command_name.startswith("-"):
         raise ValueError(f"invalid command name {command_name!r}")
@@ -186,8 +193,9 @@ def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.
             has_default = param is not None and param.default is not inspect.Parameter.empty
             option = "--" + arg.name
             if arg.arg_type is bool:
-                cmd.add_argument(option, dest=arg.dest, action="store_true", default=argparse.SUPPRESS,
-                                 help=arg.description)
+                cmd.add_argument(
+                    option, dest=arg.dest, action="store_true", default=argparse.SUPPRESS, help=arg.description
+                )
                 continue
             cmd.add_argument(
                 option,
@@ -243,7 +251,7 @@ def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = Fal
     spec = next(s for s in commands if s.name == name)
     try:
         _execute(app, spec, args, lifespan)
-    except Exception as exc:  # noqa: BLE001 - reported, then a non-zero exit
+    except Exception as exc:  # reported, then a non-zero exit
         if getattr(app, "debug", False):
             traceback.print_exception(exc, file=sys.stderr)
         print(f"Error: command {name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)

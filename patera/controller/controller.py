@@ -20,7 +20,9 @@ class Controller:
             if spec.method is None:
                 continue
             if spec.method in ("GET", "SOCKET") and spec.consumes is not None:
-                raise UnexpectedDecorator(f"{cls.__name__}.{name}: @consumes cannot be used with @{spec.method.lower()}")
+                raise UnexpectedDecorator(
+                    f"{cls.__name__}.{name}: @consumes cannot be used with @{spec.method.lower()}"
+                )
 
     def __init__(
         self,
@@ -74,7 +76,9 @@ class Controller:
 
 
 def _own_specs(cls: type) -> list[tuple[str, EndpointSpec]]:
-    return [(name, spec) for name, member in vars(cls).items() if (spec := getattr(member, SPEC_ATTR, None)) is not None]
+    return [
+        (name, spec) for name, member in vars(cls).items() if (spec := getattr(member, SPEC_ATTR, None)) is not None
+    ]
 
 
 def _all_specs(cls: type) -> list[tuple[str, EndpointSpec]]:

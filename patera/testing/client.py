@@ -65,7 +65,7 @@ class _Lifespan:
         await self._to_app.put({"type": send_type})
         try:
             message = await asyncio.wait_for(self._from_app.get(), self._timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RuntimeError(f"{send_type} timed out after {self._timeout}s") from None
         if message["type"] != ok:
             raise RuntimeError(f"{send_type} failed: {message.get('message', message['type'])}")
@@ -310,7 +310,7 @@ class WebSocketSession:
             return
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task

@@ -1,0 +1,33 @@
+"""``AppLike``: the part of the application an extension may rely on, as a structural type.
+
+Extensions and their backends read configuration and register hooks; they never need the
+router or the chain. Typing them against this Protocol keeps that contract visible and lets
+a test pass any object that provides these members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+__all__ = ("AppLike",)
+
+
+class AppLike(Protocol):
+    """What ``resolve_configs``, ``BaseExtension.init_app`` and backends use from ``Patera``."""
+
+    @property
+    def configs(self) -> dict[str, Any]: ...
+
+    @property
+    def debug(self) -> bool: ...
+
+    def get_conf(self, name: str, default: Any = None) -> Any: ...
+
+    def url_for(self, endpoint: str, **values: Any) -> str: ...
+
+    def add_extension(self, ext: Any) -> None: ...
+
+    def add_on_startup_method(self, fn: Callable[[], Any]) -> None: ...
+
+    def add_on_shutdown_method(self, fn: Callable[[], Any]) -> None: ...
