@@ -1,7 +1,7 @@
 """``AppLike``: the part of the application an extension may rely on, as a structural type.
 
-Extensions and their backends read configuration and register hooks; they never need the
-router or the chain. Typing them against this Protocol keeps that contract visible and lets
+Extensions and their backends read configuration, register hooks and render templates; they
+never need the router or the chain. Typing them against this Protocol keeps that contract visible and lets
 a test pass any object that provides these members.
 """
 
@@ -14,7 +14,7 @@ __all__ = ("AppLike",)
 
 
 class AppLike(Protocol):
-    """What ``resolve_configs``, ``BaseExtension.init_app`` and backends use from ``Patera``."""
+    """What ``resolve_configs``, extensions, their backends and templates use from ``Patera``."""
 
     @property
     def configs(self) -> dict[str, Any]: ...
@@ -31,3 +31,13 @@ class AppLike(Protocol):
     def add_on_startup_method(self, fn: Callable[[], Any]) -> None: ...
 
     def add_on_shutdown_method(self, fn: Callable[[], Any]) -> None: ...
+
+    # templates: rendered for responses and by extensions (the email extension's HTML mail)
+    @property
+    def template_paths(self) -> list[str]: ...
+
+    @property
+    def global_context_methods(self) -> list[Callable[..., Any]]: ...
+
+    @property
+    def jinja_environment(self) -> Any: ...

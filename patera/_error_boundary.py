@@ -33,6 +33,7 @@ from .request import SINGLE_HEADERS
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
 
 __all__ = ("UNHANDLED_EXCEPTION_KEY", "ErrorRenderer", "prefers_html", "screen")
@@ -80,7 +81,7 @@ class ErrorRenderer:
 
     __slots__ = ("_cache", "_handlers", "app")
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
         self._handlers: dict[type[BaseException], _Entry] = {}
         self._cache: dict[type[BaseException], _Entry | None] = {}

@@ -481,8 +481,10 @@ class Router:
         if by_method:
             table[path] = by_method
 
-    def match(self, path: str, method: str) -> tuple[object, dict[str, Any]]:
+    def match(self, path: str, method: str) -> tuple[Any, dict[str, Any]]:
         """Find the endpoint and converted values for an ASGI ``path`` and ``method``.
+
+        The endpoint is the object given to :meth:`add`; the caller knows its type.
 
         Raises:
             NotFound: no rule matches the path.

@@ -9,7 +9,10 @@ them. ``ExceptionHandler`` and ``@handles`` live here too: they are public API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from .app import Patera
 
 __all__ = (
     "AborterException",
@@ -365,11 +368,11 @@ def handles(*exception_types: type[BaseException]) -> Callable[[F], F]:
 class ExceptionHandler:
     """Groups ``@handles`` methods; instantiated once by the app with ``(app)``."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self._app = app
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     def get_exception_mapping(self) -> dict[type[BaseException], Callable[..., Any]]:

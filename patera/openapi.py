@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pydantic_core
@@ -32,6 +32,9 @@ from .media_types import MediaType
 from .request import Request
 from .response import Response
 from .static import file_response
+
+if TYPE_CHECKING:
+    from .app import Patera
 
 __all__ = ("OpenAPIController", "generate_spec", "register_openapi")
 
@@ -206,7 +209,7 @@ def swagger_page(*, title: str, specs_url: str, css_url: str, js_url: str) -> st
     )
 
 
-def register_openapi(app: Any) -> None:
+def register_openapi(app: Patera) -> None:
     """Build hook: generate the document once and, in DEBUG, expose it (SPEC §1.8, §12)."""
     if not app.get_conf("OPEN_API", True):
         return
@@ -237,7 +240,7 @@ def register_openapi(app: Any) -> None:
 # ---------------------------------------------------------------------- document generation
 
 
-def generate_spec(app: Any) -> dict[str, Any]:
+def generate_spec(app: Patera) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``app``'s HTTP routes.
 
     Raises:
@@ -467,7 +470,7 @@ class _Operation:
 
 
 class _SpecBuilder:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
         self.pool = _SchemaPool()
         self.tags: list[str] = []

@@ -24,6 +24,7 @@ from .exceptions import RangeNotSatisfiable, StaticAssetNotFound
 from .response import TEXT_LIKE, Response, file_chunks
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
 
 __all__ = (
@@ -267,7 +268,7 @@ def file_response(req: Request, path: str, info: os.stat_result, name: str | Non
     return res
 
 
-def register_static(app: Any) -> None:
+def register_static(app: Patera) -> None:
     """Build hook: mount ``Static`` at ``STATIC_URL`` and alias it as ``STATIC_CONTROLLER_NAME``.
 
     Always registered, so a missing folder answers 404 rather than "no such endpoint".

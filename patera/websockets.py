@@ -23,7 +23,9 @@ from .exceptions import BaseHttpException, NotFound, WebSocketDisconnect
 from .request import parse_json
 
 if TYPE_CHECKING:
+    from ._dispatch import Endpoint
     from ._types import Message, Receive, Scope, Send
+    from .app import Patera
     from .request import Request
     from .response import Response
 
@@ -204,7 +206,7 @@ class WebSocket:
             return
 
 
-def _websocket_response(app: Any, ws: WebSocket) -> Response[Any]:
+def _websocket_response(app: Patera, ws: WebSocket) -> Response[Any]:
     """``req.res`` for a socket: an ``app.response_class`` whose ``send`` goes to ``ws``."""
     cls = _response_classes.get(app.response_class)
     if cls is None:
@@ -227,7 +229,7 @@ async def _send_via_websocket(self: Any, message: Message) -> None:
 # ---------------------------------------------------------------------- serving
 
 
-async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_websocket(app: Patera, scope: Scope, receive: Receive, send: Send) -> None:
     """Route one WebSocket connection and run its handler (SPEC §14)."""
     started = time.perf_counter()
     ws = WebSocket(scope, receive, send)
@@ -239,6 +241,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
     req: Request = app.request_class(scope, receive, app)
     req.websocket = ws
     req.response = _websocket_response(app, ws)
+    endpoint: Endpoint
     try:
         endpoint, params = app.websocket_router.match(req.path, "SOCKET")
     except (NotFound, RequestRedirect):
@@ -274,7 +277,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
         _log_access(app, req, ws, started)
 
 
-async def _crash(app: Any, req: Request, ws: WebSocket, exc: Exception) -> None:
+async def _crash(app: Patera, req: Request, ws: WebSocket, exc: Exception) -> None:
     """Close with 1011 and log CRITICAL; in DEBUG the error then reaches the server."""
     logger.critical(
         "Unhandled exception in WebSocket handler {} {} (route parameters {!r}):\n{}",
@@ -297,7 +300,7 @@ async def _close_quietly(ws: WebSocket, code: int, reason: str = "") -> None:
         logger.debug("WebSocket close {} not delivered: {!r}", code, exc)
 
 
-def _log_access(app: Any, req: Request, ws: WebSocket, started: float) -> None:
+def _log_access(app: Patera, req: Request, ws: WebSocket, started: float) -> None:
     if not app.get_conf("ACCESS_LOG", True):
         return
     client = req.scope.get("client")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import UnexpectedDecorator
 from .decorators import HOOK_ATTR, SPEC_ATTR, EndpointSpec
+
+if TYPE_CHECKING:
+    from ..app import Patera
 
 __all__ = ("Controller",)
 
@@ -26,7 +29,7 @@ class Controller:
 
     def __init__(
         self,
-        app: Any,
+        app: Patera,
         url_path: str = "/",
         open_api_spec: bool = True,
         open_api_tags: list[str] | None = None,
@@ -38,7 +41,7 @@ class Controller:
         self._endpoints_map: dict[str, EndpointSpec] = dict(self.get_endpoint_methods())
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     @property
