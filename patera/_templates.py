@@ -94,4 +94,5 @@ async def render_template(app: AppLike, source: str, context: dict[str, Any] | N
         template = await asyncio.to_thread(env.get_template, source)
     else:
         template = env.from_string(source)
-    return await template.render_async(values)  # type: ignore[no-any-return]
+    html: str = await template.render_async(values)
+    return html

@@ -34,6 +34,8 @@ from .response import Response
 from .static import file_response
 
 if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaMode
+
     from .app import Patera
 
 __all__ = ("OpenAPIController", "generate_spec", "register_openapi")
@@ -399,13 +401,13 @@ class _SchemaPool:
     """Collects every type the document mentions and resolves them in one pydantic pass."""
 
     def __init__(self) -> None:
-        self._inputs: list[tuple[int, str, TypeAdapter[Any]]] = []
+        self._inputs: list[tuple[int, JsonSchemaMode, TypeAdapter[Any]]] = []
         self._keys: dict[tuple[int, str], int] = {}
         self._keep: list[Any] = []  # holds the ids in _keys stable
         self.resolved: dict[int, dict[str, Any]] = {}
         self.definitions: dict[str, Any] = {}
 
-    def want(self, target: TypeAdapter[Any] | type[BaseModel], mode: str) -> int:
+    def want(self, target: TypeAdapter[Any] | type[BaseModel], mode: JsonSchemaMode) -> int:
         key = (id(target), mode)
         index = self._keys.get(key)
         if index is None:
@@ -419,17 +421,17 @@ class _SchemaPool:
     def resolve(self) -> None:
         inputs = self._inputs
         try:
-            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)
         except Exception:  # noqa: BLE001 - any unschemable type: retry one by one below
             inputs = []
             for item in self._inputs:
                 try:
-                    TypeAdapter.json_schemas([item], ref_template=_REF_TEMPLATE)  # type: ignore[list-item]
+                    TypeAdapter.json_schemas([item], ref_template=_REF_TEMPLATE)
                 except Exception as exc:  # noqa: BLE001 - a type pydantic cannot describe
                     logger.warning("OpenAPI: no JSON schema for {!r}: {}", getattr(item[2], "_type", item[2]), exc)
                 else:
                     inputs.append(item)
-            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)
         self.resolved = {index: schema for (index, _mode), schema in mapping.items()}
         self.definitions = dict(defs.get("$defs", {}))
 

@@ -156,10 +156,10 @@ class WebSocket:
             WebSocketDisconnect: the client went away.
             TypeError: the client sent a binary message.
         """
-        text = (await self._data()).get("text")
+        text: str | None = (await self._data()).get("text")
         if text is None:
             raise TypeError("expected a text WebSocket message, got a binary one")
-        return text  # type: ignore[no-any-return]
+        return text
 
     async def receive_bytes(self) -> bytes:
         """The next binary message.
@@ -217,9 +217,9 @@ def _websocket_response(app: Patera, ws: WebSocket) -> Response[Any]:
             {"__slots__": ("websocket",), "send": _send_via_websocket, "__module__": __name__},
         )
         _response_classes[base] = cls
-    res = cls(app)
-    res.websocket = ws
-    return res  # type: ignore[no-any-return]
+    res: Response[Any] = cls(app)
+    res.websocket = ws  # type: ignore[attr-defined]  # the slot of the subclass built above
+    return res
 
 
 async def _send_via_websocket(self: Any, message: Message) -> None:
