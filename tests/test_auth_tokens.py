@@ -126,8 +126,10 @@ def _swap(token: str, index: int, replacement: str) -> str:
     return ".".join(parts)
 
 
-def _flip_last_char(text: str) -> str:
-    return text[:-1] + ("A" if text[-1] != "A" else "B")
+def _flip_first_char(text: str) -> str:
+    # NOTE: not the last one: a 32-byte MAC's last base64url character carries 2 unused bits,
+    # so e.g. "B" -> "A" can decode to the same MAC (a flaky test, 3 tokens in 64).
+    return ("A" if text[0] != "A" else "B") + text[1:]
 
 
 HOSTILE_TOKENS: dict[str, Any] = {
@@ -142,7 +144,7 @@ HOSTILE_TOKENS: dict[str, Any] = {
     "crit header": forge({"alg": "HS256", "crit": ["exp"]}, {"sub": "1"}),
     "tampered header": lambda: _swap(_valid(), 0, segment({"alg": "HS256", "typ": "JWT", "kid": "x"})),
     "tampered payload": lambda: _swap(_valid(), 1, segment({"sub": "2", "exp": 2**40})),
-    "tampered signature": lambda: _swap(_valid(), 2, _flip_last_char(_valid().split(".")[2])),
+    "tampered signature": lambda: _swap(_valid(), 2, _flip_first_char(_valid().split(".")[2])),
     "wrong secret": lambda: AuthUtils.create_jwt_token({"sub": "1"}, "another secret"),
     "header not JSON": signed_raw(b'{"sub": "1"}', header=b"{alg"),
     "payload not JSON": signed_raw(b'not json'),
