@@ -37,9 +37,9 @@ from typing import Any
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from patera import BaseConfig, Patera, Request, Response, app  # noqa: E402
-from patera.caching import Cache  # noqa: E402
-from patera.controller import Controller, get, path  # noqa: E402
+from patera import BaseConfig, Patera, Request, Response, app
+from patera.caching import Cache
+from patera.controller import Controller, get, path
 
 GOAL_US = 5.0
 DISCONNECT = {"type": "http.disconnect"}
@@ -54,7 +54,9 @@ def build(cache_config: dict[str, Any] | None) -> tuple[Patera, Cache | None]:
         return req.response.json({"id": item_id, "name": "widget", "tags": ["a", "b"], "price": 9.5})
 
     endpoint = cache.cache()(item) if cache is not None else item
-    Items = path("/")(type("Items", (Controller,), {"item": get("/items/<int:item_id>")(endpoint), "__module__": __name__}))
+    Items = path("/")(
+        type("Items", (Controller,), {"item": get("/items/<int:item_id>")(endpoint), "__module__": __name__})
+    )
 
     class Config(BaseConfig):
         APP_NAME: str = "bench"
@@ -116,7 +118,7 @@ async def batch(application: Patera, count: int) -> tuple[float, float]:
         scope["state"] = {}
         messages = iter((REQUEST,))
 
-        async def receive() -> dict[str, Any]:
+        async def receive(messages: Iterator[dict[str, Any]] = messages) -> dict[str, Any]:
             return next(messages, DISCONNECT)
 
         await application(scope, receive, send)
@@ -179,11 +181,14 @@ async def main(args: argparse.Namespace) -> None:
     print(f"median of {args.rounds} rounds; Δ = median of per-round differences to 'uncached'")
     print(f"{'scenario':<12} {'CPU µs/req':>11} {'Δ CPU':>9} {'wall µs/req':>12} {'Δ wall':>9}")
     for name in apps:
-        d_cpu = statistics.median(v - b for v, b in zip(cpu[name], cpu["uncached"]))
-        d_wall = statistics.median(v - b for v, b in zip(wall[name], wall["uncached"]))
+        d_cpu = statistics.median(v - b for v, b in zip(cpu[name], cpu["uncached"], strict=True))
+        d_wall = statistics.median(v - b for v, b in zip(wall[name], wall["uncached"], strict=True))
         shown = ("", "") if name == "uncached" else (f"{d_cpu:+.2f}", f"{d_wall:+.2f}")
-        print(f"{name:<12} {statistics.median(cpu[name]):>11.2f} {shown[0]:>9} {statistics.median(wall[name]):>12.2f} {shown[1]:>9}")
-    memory_delta = statistics.median(v - b for v, b in zip(cpu["memory hit"], cpu["uncached"]))
+        print(
+            f"{name:<12} {statistics.median(cpu[name]):>11.2f} {shown[0]:>9}"
+            f" {statistics.median(wall[name]):>12.2f} {shown[1]:>9}"
+        )
+    memory_delta = statistics.median(v - b for v, b in zip(cpu["memory hit"], cpu["uncached"], strict=True))
     verdict = "met" if memory_delta <= GOAL_US else "NOT met"
     print(f"goal (memory hit ≤ uncached + {GOAL_US:g} µs CPU): {verdict} ({memory_delta:+.2f} µs)")
 

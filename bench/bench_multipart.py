@@ -25,12 +25,12 @@ from collections.abc import AsyncIterator, Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import python_multipart  # noqa: E402
-from python_multipart.multipart import FormParser  # noqa: E402
+import python_multipart
+from python_multipart.multipart import FormParser
 
-from patera._limits import BodyLimits  # noqa: E402
-from patera._multipart import MultipartParser  # noqa: E402
-from patera._multipart_stream import parse_multipart  # noqa: E402
+from patera._limits import BodyLimits
+from patera._multipart import MultipartParser
+from patera._multipart_stream import parse_multipart
 
 BOUNDARY = b"----patera-bench-boundary-7d91b03a20128"
 CHUNK = 64 * 1024

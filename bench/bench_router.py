@@ -16,11 +16,12 @@ import random
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from patera._router import Router  # noqa: E402
+from patera._router import Router
 
 SIZES = (10, 100, 1000)
 _BATCH = 1000
@@ -65,7 +66,9 @@ def make_router(extra: int) -> Router:
 def make_werkzeug(extra: int) -> Any:
     from werkzeug.routing import Map, Rule
 
-    rules = [Rule(rule, methods=[method], endpoint=f"e{i}") for i, (rule, method) in enumerate(BASE + extra_routes(extra))]
+    rules = [
+        Rule(rule, methods=[method], endpoint=f"e{i}") for i, (rule, method) in enumerate(BASE + extra_routes(extra))
+    ]
     adapter = Map(rules, strict_slashes=False).bind("localhost")
     adapter.match("/users/42", "GET")  # let the map sort itself
     return adapter
@@ -127,9 +130,7 @@ def main() -> None:
     if adapters is not None:  # measured apart, so Werkzeug's allocations do not disturb patera's rounds
         for path, _label in cases:
             for size in SIZES:
-                wz_ops[(path, size)] = statistics.median(
-                    time_calls(adapters[size].match, path, 2000) for _ in range(5)
-                )
+                wz_ops[(path, size)] = statistics.median(time_calls(adapters[size].match, path, 2000) for _ in range(5))
 
     print(
         f"median of {args.rounds} interleaved rounds; a round is the best {_BATCH}-call batch "

@@ -11,7 +11,8 @@ session, ``SELECT`` one row by primary key, commit, close, answer ``{"id", "name
 | ``starlette`` | a Starlette route doing that work (only if Starlette is importable, e.g. bench/.venv) |
 | ``patera-manual`` | a patera handler doing that work by hand (``db.create_session()``) |
 | ``patera-managed`` | a patera handler with ``@db.managed_session`` and the same statement |
-| ``patera-plain-nodb`` / ``patera-managed-nodb`` | a handler that answers without touching the database, without / with ``@db.managed_session``: the decorator's own work, free of database noise |
+| ``patera-plain-nodb`` / ``patera-managed-nodb`` | a handler that answers without touching the database,
+  without / with ``@db.managed_session``: the decorator's own work, free of database noise |
 | ``patera-managed-built`` | ``@db.managed_session``, building ``select(Item).filter_by(id=…).limit(1)`` per request |
 | ``patera-managed-query`` | ``@db.managed_session`` with ``Item.query(session).filter_by(id=…).first()`` (same SQL) |
 | ``patera-readonly`` | ``@db.readonly_session`` and the same statement |
@@ -19,8 +20,8 @@ session, ``SELECT`` one row by primary key, commit, close, answer ``{"id", "name
 Apps are called in process (``await app(scope, receive, send)``), no sockets, so the
 figures are framework + extension + SQLAlchemy + driver. The default clock is this process's
 CPU time (every thread, so aiosqlite's worker threads count; the PostgreSQL server's work
-does not), which stays meaningful on a shared, busy machine; ``--clock wall`` for elapsed time. Cases are interleaved round by
-round (in a shuffled order) and the per-request median of the rounds is reported.
+does not), which stays meaningful on a shared, busy machine; ``--clock wall`` for elapsed time.
+Cases are interleaved round by round (in a shuffled order) and the per-request median of the rounds is reported.
 
 The extension's overhead is ``patera-managed − patera-manual`` (what the decorator adds to a
 handler that does the same thing by hand), shown as a share of ``sqlalchemy``; AsyncQuery's
@@ -91,7 +92,7 @@ def build_patera(uri: str) -> tuple[Patera, SqlDatabase]:
         DEBUG: bool = False
         ACCESS_LOG: bool = False
         CORS_ENABLED: bool = False
-        SQL_DATABASE: dict[str, Any] = {"DATABASE_URI": uri}  # noqa: RUF012
+        SQL_DATABASE: dict[str, Any] = {"DATABASE_URI": uri}
 
     @app(__name__, configs=Config)
     class BenchApp(Patera):

@@ -8,7 +8,7 @@ cancels out in the difference. ``PYTHONHASHSEED`` is fixed so both runs hash ali
 
     python bench/callgrind.py                                  # plaintext and user, bare and readme
     python bench/callgrind.py --scenarios plaintext,json,user,post_json --styles bare,readme,produces,status,typed
-    python bench/callgrind.py --scenarios user --styles readme --keep /tmp/cg   # keep the outputs for callgrind_annotate
+    python bench/callgrind.py --scenarios user --styles readme --keep /tmp/cg  # outputs for callgrind_annotate
 
 ``--one-run`` measures every (scenario, style) pair in a single valgrind process
 instead: all apps are built and warmed up, then each pair sends ``extra`` requests
@@ -175,10 +175,13 @@ def instructions(style: str, scenario: str, requests: int, keep: str | None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    split = lambda s: [x.strip() for x in s.split(",") if x.strip()]
+    def split(s: str) -> list[str]:
+        return [x.strip() for x in s.split(",") if x.strip()]
+
     parser.add_argument("--scenarios", type=split, default=["plaintext", "user"],
                         help="comma-separated scenario keys (default plaintext,user)")
-    parser.add_argument("--styles", type=split, default=["bare", "readme"], help="comma-separated styles (default bare,readme)")
+    parser.add_argument("--styles", type=split, default=["bare", "readme"],
+                        help="comma-separated styles (default bare,readme)")
     parser.add_argument("--base", type=int, default=100, help="N: requests of the shorter run (default 100)")
     parser.add_argument("--extra", type=int, default=1000, help="requests the longer run adds (default 1000)")
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs in DIR")

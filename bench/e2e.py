@@ -192,7 +192,7 @@ def parse_wrk(output: str) -> WrkResult:
     if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
         result.non_2xx = int(match.group(1))
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
-        result.socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, match.groups())))
+        result.socket_errors = dict(zip(("connect", "read", "write", "timeout"), map(int, match.groups()), strict=True))
     if match := re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE):
         result.latency_p50_ms = _ms(match.group(1))
     if match := re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE):
@@ -319,10 +319,10 @@ def _print_table(
         rows.append(row)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     print(f"\n## {title}: requests/s (median of rounds, ±half range, p99 latency)\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     for (app, scenario), problem in sorted(problems.items()):
         print(f"  ! {LABELS[app]} / {scenario}: {problem}")
     sys.stdout.flush()

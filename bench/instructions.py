@@ -137,7 +137,7 @@ def _per_request(root: str, framework: str, cases: list[str], count: int) -> dic
     batches = totals[1::2][: len(cases)]
     if len(batches) != len(cases):
         raise RuntimeError(f"expected {len(cases)} batches, callgrind dumped {len(totals)} times")
-    return {case: total // count for case, total in zip(cases, batches)}
+    return {case: total // count for case, total in zip(cases, batches, strict=True)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from patera._limits import BodyLimits  # noqa: E402
-from patera._multipart_stream import parse_multipart  # noqa: E402
+from patera._limits import BodyLimits
+from patera._multipart_stream import parse_multipart
 
 BOUNDARY = b"----patera-memory-bench-1b00618e787f"
 CHUNK = 64 * 1024
@@ -78,9 +78,14 @@ async def main(size: int) -> int:
     assert upload.size == size, (upload.size, size)
     assert got.digest() == expected.digest(), "content mismatch"
     growth_mib = (after - before) / 1024
-    print(f"parsed {size / (1 << 20):.0f} MiB upload in {elapsed:.2f} s ({size / (1 << 20) / elapsed:.0f} MiB/s), content verified")
+    print(
+        f"parsed {size / (1 << 20):.0f} MiB upload in {elapsed:.2f} s"
+        f" ({size / (1 << 20) / elapsed:.0f} MiB/s), content verified"
+    )
     print(f"peak RSS before {before / 1024:.1f} MiB, after {after / 1024:.1f} MiB")
-    print(f"peak RSS growth: {growth_mib:.1f} MiB (limit {LIMIT_MIB} MiB) -> {'OK' if growth_mib < LIMIT_MIB else 'FAIL'}")
+    print(
+        f"peak RSS growth: {growth_mib:.1f} MiB (limit {LIMIT_MIB} MiB) -> {'OK' if growth_mib < LIMIT_MIB else 'FAIL'}"
+    )
     return 0 if growth_mib < LIMIT_MIB else 1
 
 

@@ -636,7 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.profile:
-        asyncio.run(profile(args.profile, (args.seconds or 0.1) * 4, "patera-readme" if args.style == "readme" else "patera"))
+        style = "patera-readme" if args.style == "readme" else "patera"
+        asyncio.run(profile(args.profile, (args.seconds or 0.1) * 4, style))
         return 0
     report = asyncio.run(run(args))
     if args.json:

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from patera import BaseConfig, Patera, app  # noqa: E402
+from patera import BaseConfig, Patera, app
 
 MIB = 1024 * 1024
 

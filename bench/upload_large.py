@@ -187,7 +187,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded)
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
@@ -208,7 +209,11 @@ def report(samples: dict[str, list[dict[str, Any]]], names: dict[str, str], size
         cpu = statistics.median(size_mib / r["cpu"] for r in good if r["cpu"] > 0)
         growths = [r["growth_kib"] for r in good if r["growth_kib"] is not None]
         growth = f"{max(growths) / 1024:.1f} MiB" if growths else "?"
-        pairs = [(mine, ref) for mine, ref in zip(runs, reference, strict=False) if "error" not in mine and "error" not in ref]
+        pairs = [
+            (mine, ref)
+            for mine, ref in zip(runs, reference, strict=False)
+            if "error" not in mine and "error" not in ref
+        ]
         cells = []
         for clock in ("wall", "cpu"):
             ratios = [ref[clock] / mine[clock] for mine, ref in pairs if mine[clock] > 0]

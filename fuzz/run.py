@@ -16,6 +16,7 @@ Exit status: 0 when no finding, 1 on a finding (failing inputs are written to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import math
 import multiprocessing
@@ -78,7 +79,9 @@ class Mutator:
             i = rng.randrange(n)
             data[i] ^= 1 << rng.randrange(8)
         elif op == 1 and n:  # set a byte to an interesting value
-            data[rng.randrange(n)] = rng.choice((0, 0x0A, 0x0D, 0x20, 0x22, 0x25, 0x2F, 0x3B, 0x3D, 0x5C, 0x7F, 0x80, 0xFF))
+            data[rng.randrange(n)] = rng.choice(
+                (0, 0x0A, 0x0D, 0x20, 0x22, 0x25, 0x2F, 0x3B, 0x3D, 0x5C, 0x7F, 0x80, 0xFF)
+            )
         elif op in (2, 3):  # insert a token
             data[pos:pos] = rng.choice(self.tokens)
         elif op == 4 and n:  # overwrite with a token
@@ -144,7 +147,7 @@ def run_shard(args: tuple[str, int, int, float, int | None]) -> ShardResult:
         t0 = clock()
         try:
             hit = check(data)
-        except Exception as exc:  # a finding: record it, keep fuzzing for others
+        except Exception as exc:  # noqa: BLE001 - a finding: record it, keep fuzzing for others
             hit = False
             key = _failure_key(exc)
             if key not in seen:
@@ -192,7 +195,11 @@ def run_builtin(names: list[str], runs: int, max_time: float | None, jobs: int, 
             total.interesting += shard.interesting
             total.elapsed += shard.elapsed
             if shard.slowest > total.slowest:
-                total.slowest, total.slowest_len, total.slowest_input = shard.slowest, shard.slowest_len, shard.slowest_input
+                total.slowest, total.slowest_len, total.slowest_input = (
+                    shard.slowest,
+                    shard.slowest_len,
+                    shard.slowest_input,
+                )
             total.failures.extend(shard.failures)
             print(
                 f"  shard {shard.target:<15} {shard.runs:>9,} inputs in {shard.elapsed:7.1f} s"
@@ -210,17 +217,18 @@ def _retime(name: str, data: bytes) -> float:
     best = math.inf
     for _ in range(3):
         t0 = time.perf_counter()
-        try:
+        with contextlib.suppress(Exception):  # already reported as a finding
             TARGETS[name].check(data)
-        except Exception:  # already reported as a finding
-            pass
         best = min(best, time.perf_counter() - t0)
     return best
 
 
 def _report(totals: dict[str, ShardResult], wall: float, jobs: int) -> int:
     print()
-    header = f"{'target':<15} {'inputs':>11} {'reached':>10} {'cpu s':>8} {'inputs/s':>9} {'slowest':>9} {'re-timed':>9} {'size':>6}"
+    header = (
+        f"{'target':<15} {'inputs':>11} {'reached':>10} {'cpu s':>8}"
+        f" {'inputs/s':>9} {'slowest':>9} {'re-timed':>9} {'size':>6}"
+    )
     print(header + "  findings")
     found = 0
     for total in totals.values():
@@ -238,7 +246,7 @@ def _report(totals: dict[str, ShardResult], wall: float, jobs: int) -> int:
             found += 1
             path = _save(total.target, data)
             print(f"\nFINDING in {total.target}: {path}\n  input: {data[:200]!r}\n{text}")
-    print(f"\nwall time {wall:.1f} s on {jobs} process(es); {'FINDINGS: %d' % found if found else 'no findings'}")
+    print(f"\nwall time {wall:.1f} s on {jobs} process(es); {f'FINDINGS: {found}' if found else 'no findings'}")
     return 1 if found else 0
 
 
@@ -298,7 +306,16 @@ def run_atheris(names: list[str], runs: int, max_time: float | None, jobs: int, 
         while pending and len(running) < jobs:
             name = pending.pop(0)
             log = logs / f"{name}.log"
-            cmd = [sys.executable, str(Path(__file__)), "--atheris-child", name, "--runs", str(runs), "--seed", str(seed)]
+            cmd = [
+                sys.executable,
+                str(Path(__file__)),
+                "--atheris-child",
+                name,
+                "--runs",
+                str(runs),
+                "--seed",
+                str(seed),
+            ]
             if max_len:
                 cmd += ["--max-len", str(max_len)]
             if max_time:
@@ -339,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("builtin", "atheris"), default="builtin")
     parser.add_argument("--runs", type=int, default=1_000_000, help="inputs per target (default 1,000,000)")
     parser.add_argument(
-        "--max-time", type=float, default=None, help="time bound in seconds: the whole run (builtin), each target (atheris)"
+        "--max-time",
+        type=float,
+        default=None,
+        help="time bound in seconds: the whole run (builtin), each target (atheris)",
     )
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -366,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     TARGETS[name].check(data)
                     print(f"{path} {name}: ok")
-                except Exception:
+                except Exception:  # noqa: BLE001 - any exception is a failed reproduction
                     status = 1
                     print(f"{path} {name}: FAILED\n{traceback.format_exc()}")
         return status

@@ -9,6 +9,7 @@ engines in ``run.py`` (atheris, and the built-in seeded mutator) drive these.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,10 +81,8 @@ def _router(strict: bool, merge: bool, extra: list[str] | None = None) -> Router
     for i, (rule, methods) in enumerate(BASE_RULES):
         router.add(rule, methods, f"ep{i}", f"ep{i}")
     for i, rule in enumerate(extra or ()):
-        try:
+        with contextlib.suppress(ValueError, DuplicateRoutePath):
             router.add(rule, ("GET",), f"extra{i}", f"extra{i}")
-        except (ValueError, DuplicateRoutePath):
-            pass
     router.freeze()
     return router
 
@@ -121,10 +120,8 @@ def check_router(data: bytes) -> bool:
     if rules:
         router = Router(strict_slashes=strict, merge_slashes=merge)
         for i, rule in enumerate(rules):
-            try:
+            with contextlib.suppress(ValueError, DuplicateRoutePath):
                 router.add(rule, ("GET", "POST"), f"x{i}", f"x{i}")
-            except (ValueError, DuplicateRoutePath):
-                pass
         if not router.rules:
             return False
     else:
@@ -189,7 +186,9 @@ ROUTER_TOKENS = [
 # ----------------------------------------------------------------------------- multipart
 
 MP_LIMITS = BodyLimits(max_form_fields=50, max_form_files=50, max_part_header_size=1024, max_form_memory_size=20_000)
-ROUNDTRIP_LIMITS = BodyLimits(max_form_fields=50, max_form_files=50, max_part_header_size=1 << 20, max_form_memory_size=1 << 20)
+ROUNDTRIP_LIMITS = BodyLimits(
+    max_form_fields=50, max_form_files=50, max_part_header_size=1 << 20, max_form_memory_size=1 << 20
+)
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
@@ -302,7 +301,9 @@ def check_multipart(data: bytes) -> bool:
     split = _run_sansio(boundary, _chunks(body, pattern))
     assert whole == split, ("chunking changed the outcome", whole, split)
     # The async driver (field decoding with charsets, UploadedFile) on the same body.
-    ctype = "multipart/form-data; boundary=\"" + boundary.decode("latin-1").replace("\\", "\\\\").replace('"', '\\"') + '"'
+    ctype = (
+        'multipart/form-data; boundary="' + boundary.decode("latin-1").replace("\\", "\\\\").replace('"', '\\"') + '"'
+    )
     if data[0] & 0x80:
         ctype += "; charset=" + charset
     if _LOOP is None:
@@ -325,35 +326,58 @@ def _multipart_seeds() -> list[bytes]:
         body = path.read_bytes()
         seeds.append(b"\x00\x05\x01\x11\x16" + body)
     seeds.append(
-        b"\x81\x02\x03\x04\x05--xYz\r\nContent-Disposition: form-data; name=\"_charset_\"\r\n\r\n_charset_\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain; charset=punycode\r\n\r\n"
+        b'\x81\x02\x03\x04\x05--xYz\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\n_charset_\r\n'
+        b'--xYz\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: text/plain; charset=punycode\r\n\r\n'
         b"v\\+\r\n--xYz--\r\n"
     )
     seeds.append(
-        b"\x00\x01\x01\x01\x01--b\r\nContent-Disposition: form-data; name=\"q\"\r\nContent-Transfer-Encoding: "
-        b"quoted-printable\r\n\r\na=3Db=\r\nc\r\n--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n"
+        b'\x00\x01\x01\x01\x01--b\r\nContent-Disposition: form-data; name="q"\r\nContent-Transfer-Encoding: '
+        b'quoted-printable\r\n\r\na=3Db=\r\nc\r\n--b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n"
     )
     # issue 12: escaped (httpx, aiohttp, email) and old-IE filenames; unterminated quotes
     seeds.append(
-        b"\x00\x03\x05\x07\x0b--xYz\r\nContent-Disposition: form-data; name=\"f\"; "
-        b"filename=\"C:\\\\Users\\\\me\\\\doc.txt\"\r\n\r\nx\r\n--xYz\r\nContent-Disposition: form-data; "
-        b"name=\"g\"; filename=\"C:\\Documents\\a.txt\"\r\n\r\ny\r\n--xYz\r\nContent-Disposition: form-data; "
-        b"name=\"h\"; filename=\"\\\\host\\share\\b.txt\"\r\n\r\nz\r\n--xYz--\r\n"
+        b'\x00\x03\x05\x07\x0b--xYz\r\nContent-Disposition: form-data; name="f"; '
+        b'filename="C:\\\\Users\\\\me\\\\doc.txt"\r\n\r\nx\r\n--xYz\r\nContent-Disposition: form-data; '
+        b'name="g"; filename="C:\\Documents\\a.txt"\r\n\r\ny\r\n--xYz\r\nContent-Disposition: form-data; '
+        b'name="h"; filename="\\\\host\\share\\b.txt"\r\n\r\nz\r\n--xYz--\r\n'
     )
-    seeds.append(b"\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name=\"abc\r\n\r\nv\r\n--xYz--\r\n")
+    seeds.append(b'\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name="abc\r\n\r\nv\r\n--xYz--\r\n')
     seeds.append(
-        b"\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name=\"a\"; filename=\"b\\\"\r\n\r\nv\r\n--xYz--\r\n"
+        b'\x00\x01\x02\x03\x04--xYz\r\nContent-Disposition: form-data; name="a"; filename="b\\"\r\n\r\nv\r\n--xYz--\r\n'
     )
     return seeds
 
 
 MULTIPART_TOKENS = [
-    b"--", b"\r\n", b"\n", b"\r", b"\r\n\r\n", b"--xYz", b"--xYz--", b"Content-Disposition: form-data; name=\"a\"",
-    b"; filename=\"f.txt\"", b"; name*=utf-8''%C3%BC", b"Content-Type: text/plain; charset=", b"_charset_",
-    b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable", b"QUJD", b"=\r\n", b"=4",
-    b"\\\"", b"\\", b" \t", b":", b"\x00", b"\xff", b"filename=\"C:\\dir\\f.png\"", b"form-data",
-    b"filename=\"C:\\\\Users\\\\f.txt\"", b"\\\\", b"name=\"unterminated",
+    b"--",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\r\n\r\n",
+    b"--xYz",
+    b"--xYz--",
+    b'Content-Disposition: form-data; name="a"',
+    b'; filename="f.txt"',
+    b"; name*=utf-8''%C3%BC",
+    b"Content-Type: text/plain; charset=",
+    b"_charset_",
+    b"Content-Transfer-Encoding: base64",
+    b"Content-Transfer-Encoding: quoted-printable",
+    b"QUJD",
+    b"=\r\n",
+    b"=4",
+    b'\\"',
+    b"\\",
+    b" \t",
+    b":",
+    b"\x00",
+    b"\xff",
+    b'filename="C:\\dir\\f.png"',
+    b"form-data",
+    b'filename="C:\\\\Users\\\\f.txt"',
+    b"\\\\",
+    b'name="unterminated',
 ]
 
 
@@ -381,7 +405,7 @@ def check_urlencoded(data: bytes) -> bool:
         text = body.decode("ascii")
         assert parse_urlencoded(body) == parse_urlencoded(text), "bytes and str parse differ"
     items = body.decode("utf-8", "replace").split("\x00")
-    expected = list(zip(items[::2], items[1::2]))
+    expected = list(zip(items[::2], items[1::2], strict=False))
     encoded = urlencode(expected)
     assert parse_urlencoded(encoded.encode()) == expected, ("round trip (bytes)", expected, encoded)
     assert parse_urlencoded(encoded) == expected, ("round trip (str)", expected, encoded)
@@ -389,8 +413,13 @@ def check_urlencoded(data: bytes) -> bool:
 
 
 URLENCODED_SEEDS = [
-    b"\x00\x03a=1&b=2&c", b"\x01\x03n%C3%A4me=v%C3%A4lue+%26+more", b"\x07\x00a=%E9&b=%zz&&=x", b"\x00\x03k\x00v\x00k2\x00+%",
-    b"\x08\x03a=b", b"\x09\x03a=%ff", b"\x0a\x03x=%41",
+    b"\x00\x03a=1&b=2&c",
+    b"\x01\x03n%C3%A4me=v%C3%A4lue+%26+more",
+    b"\x07\x00a=%E9&b=%zz&&=x",
+    b"\x00\x03k\x00v\x00k2\x00+%",
+    b"\x08\x03a=b",
+    b"\x09\x03a=%ff",
+    b"\x0a\x03x=%41",
 ]
 URLENCODED_TOKENS = [b"&", b"=", b"+", b"%", b"%2", b"%C3%A4", b"%ff", b"%zz", b"\x00", b"\xc3\xa4", b"&&", b"=="]
 
@@ -409,10 +438,14 @@ def check_cookie_header(data: bytes) -> bool:
 
 
 COOKIE_SEEDS = [
-    b"a=1; b=2", b'sid="a\\"b\\\\c\\303\\251"; x=y', b"=__Host-sid=x; __Host-sid=real", b"a=\xc3\xa9; b=\xff",
-    b"a; b=; =c; d=e=f", b' q="\\\\\\\\\\\\" ',
+    b"a=1; b=2",
+    b'sid="a\\"b\\\\c\\303\\251"; x=y',
+    b"=__Host-sid=x; __Host-sid=real",
+    b"a=\xc3\xa9; b=\xff",
+    b"a; b=; =c; d=e=f",
+    b' q="\\\\\\\\\\\\" ',
 ]
-COOKIE_TOKENS = [b";", b"=", b'"', b"\\", b"\\303", b"\\\"", b" ", b"\t", b"\xc3", b"\xa9", b"__Host-", b"\\\\"]
+COOKIE_TOKENS = [b";", b"=", b'"', b"\\", b"\\303", b'\\"', b" ", b"\t", b"\xc3", b"\xa9", b"__Host-", b"\\\\"]
 
 
 # ----------------------------------------------------------------------------- options header
@@ -422,7 +455,7 @@ def _options_roundtrip(data: bytes) -> None:
     text = data.decode("utf-8", "replace")
     items = text.split("\x00")
     params: dict[str, str] = {}
-    for raw_name, value in zip(items[::2], items[1::2]):
+    for raw_name, value in zip(items[::2], items[1::2], strict=False):
         name = "".join(c for c in raw_name.lower() if c.isascii() and (c.isalnum() or c in "!#$%&'+-.^_`|~"))
         if not name:
             continue
@@ -460,16 +493,36 @@ def check_options_header(data: bytes) -> bool:
 
 
 OPTIONS_SEEDS = [
-    b'form-data; name="a"; filename="b.txt"', b"text/html; charset=UTF-8", b"attachment; filename*=utf-8''%C3%A4.txt",
-    b'form-data; name="a\\"b"; filename="C:\\dir\\f.png"', b"a/b; x; y=; =z; q=\"unterminated",
-    b"x; name*=punycode''%2B; name*=idna''%ff", b"x; a*=undefined''b",
-    b'form-data; name="f"; filename="C:\\\\Users\\\\me\\\\doc.txt"', b'form-data; filename="\\\\host\\share\\a"',
-    b'form-data; name="abc', b'form-data; name="a"; filename="b\\"',
-    b"\x00filename\x00C:\\Users\\doc.txt\x00name\x00a\"b",
+    b'form-data; name="a"; filename="b.txt"',
+    b"text/html; charset=UTF-8",
+    b"attachment; filename*=utf-8''%C3%A4.txt",
+    b'form-data; name="a\\"b"; filename="C:\\dir\\f.png"',
+    b'a/b; x; y=; =z; q="unterminated',
+    b"x; name*=punycode''%2B; name*=idna''%ff",
+    b"x; a*=undefined''b",
+    b'form-data; name="f"; filename="C:\\\\Users\\\\me\\\\doc.txt"',
+    b'form-data; filename="\\\\host\\share\\a"',
+    b'form-data; name="abc',
+    b'form-data; name="a"; filename="b\\"',
+    b'\x00filename\x00C:\\Users\\doc.txt\x00name\x00a"b',
 ]
 OPTIONS_TOKENS = [
-    b";", b"=", b'"', b"\\", b"*=", b"''", b"utf-8''", b"punycode''", b"idna''", b"undefined''", b"%", b"%ff",
-    b"filename=\"", b"name=", b"\x00", b"C:\\",
+    b";",
+    b"=",
+    b'"',
+    b"\\",
+    b"*=",
+    b"''",
+    b"utf-8''",
+    b"punycode''",
+    b"idna''",
+    b"undefined''",
+    b"%",
+    b"%ff",
+    b'filename="',
+    b"name=",
+    b"\x00",
+    b"C:\\",
 ]
 
 
@@ -485,7 +538,7 @@ def check_set_cookie(data: bytes) -> bool:
     if len(data) < 2:
         return False
     flags, age = data[0], data[1]
-    fields = data[2:].decode("utf-8", "surrogateescape" if flags & 0x40 else "replace").split("\x00") + ["", "", "", ""]
+    fields = [*data[2:].decode("utf-8", "surrogateescape" if flags & 0x40 else "replace").split("\x00"), "", "", "", ""]
     name, value, path, domain = fields[:4]
     try:
         header = dump_set_cookie(
@@ -513,10 +566,25 @@ def check_set_cookie(data: bytes) -> bool:
 
 
 SET_COOKIE_SEEDS = [
-    b"\x00\x80sid\x00abc\x00/\x00example.com", b"\x08\x00__Host-x\x00v\xc3\xa9\"\\\x00/", b"\x2c\x10n\x00v\x00/p\x00d\x00Wed",
+    b"\x00\x80sid\x00abc\x00/\x00example.com",
+    b'\x08\x00__Host-x\x00v\xc3\xa9"\\\x00/',
+    b"\x2c\x10n\x00v\x00/p\x00d\x00Wed",
     b"\x48\x00n\x00\xed\xa0\x80",
 ]
-SET_COOKIE_TOKENS = [b"\x00", b";", b"\r\n", b'"', b"\\", b"__Host-", b"__Secure-", b"/", b"\xc3\xa9", b"\x7f", b" ", b","]
+SET_COOKIE_TOKENS = [
+    b"\x00",
+    b";",
+    b"\r\n",
+    b'"',
+    b"\\",
+    b"__Host-",
+    b"__Secure-",
+    b"/",
+    b"\xc3\xa9",
+    b"\x7f",
+    b" ",
+    b",",
+]
 
 
 TARGETS: dict[str, Target] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._background import run_in_background, run_sync_or_async
-from .extension import BaseExtension
 from .app import Patera, app_path, on_shutdown, on_startup
 from .config import BaseConfig
 from .exceptions import MissingDependency, abort, html_abort
+from .extension import BaseExtension
 from .http_statuses import HttpMethod, HttpStatus
 from .logging import LogLevel
 from .media_types import MediaType

@@ -25,6 +25,7 @@ from .response import Response, ResponseValidationError
 if TYPE_CHECKING:
     from ._chain import Layer
     from ._types import Receive, Scope, Send
+    from .app import Patera
     from .request import Request
 
 __all__ = ("ASGIHandler",)
@@ -40,7 +41,7 @@ def _printable(text: str) -> str:
 class ASGIHandler:
     """Dispatches ASGI connections for one :class:`~patera.app.Patera` instance."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
         #: the composed chains (``_chain.compose_chains``) for requests without and with an
         #: ``Origin``; set by :meth:`compose`

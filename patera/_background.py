@@ -10,7 +10,7 @@ from typing import Any
 
 from loguru import logger
 
-__all__ = ("run_sync_or_async", "run_in_background")
+__all__ = ("run_in_background", "run_sync_or_async")
 
 _BACKGROUND: set[asyncio.Future[Any]] = set()
 

@@ -24,6 +24,7 @@ from ._routing_outcome import routing_outcome
 from .response import Response
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
 
 __all__ = ("Layer", "checked_endpoint", "checked_middleware", "compose_chain", "compose_chains")
@@ -53,7 +54,7 @@ def checked_endpoint(routed: Layer) -> Layer:
     return run
 
 
-def compose_chain(app: Any) -> Layer:
+def compose_chain(app: Patera) -> Layer:
     """Middleware → routing outcome → endpoint for ``app`` (routes frozen, CORS policies resolved).
 
     A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.plain``):
@@ -68,7 +69,7 @@ def compose_chain(app: Any) -> Layer:
     return chain
 
 
-def compose_chains(app: Any) -> tuple[Layer, Layer]:
+def compose_chains(app: Patera) -> tuple[Layer, Layer]:
     """The chain for requests without ``Origin`` and the one for requests with it.
 
     The CORS layer acts only on requests that carry an ``Origin`` (same-origin ones pass

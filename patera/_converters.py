@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 __all__ = (
+    "CONVERTERS",
     "AnyConverter",
     "BaseConverter",
     "FloatConverter",
@@ -31,7 +32,6 @@ __all__ = (
     "PathConverter",
     "StringConverter",
     "UUIDConverter",
-    "CONVERTERS",
 )
 
 # NOTE: (WHATWG URL §path-percent-encode-set) what Werkzeug leaves unescaped in paths.
@@ -75,7 +75,7 @@ class BaseConverter:
 class StringConverter(BaseConverter):
     """``<name>`` / ``<string(minlength=1, maxlength=None, length=None):name>``: one segment."""
 
-    __slots__ = ("minlength", "maxlength", "length")
+    __slots__ = ("length", "maxlength", "minlength")
 
     def __init__(self, minlength: Any = 1, maxlength: Any = None, length: Any = None) -> None:
         # NOTE: (Werkzeug) int() coercion: 1.5 -> 1, True -> 1, "3" -> 3; "x" or None raise.
@@ -127,7 +127,7 @@ class PathConverter(BaseConverter):
 
 
 class _NumberConverter(BaseConverter):
-    __slots__ = ("min", "max", "signed")
+    __slots__ = ("max", "min", "signed")
     weight = 50
     identity = False
     # NOTE: (SPEC §2.1) ASCII digits only, unlike Werkzeug's Unicode-aware \d.

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-__all__ = ("parse_cookie_header", "dump_set_cookie", "dump_delete_cookie", "http_date")
+__all__ = ("dump_delete_cookie", "dump_set_cookie", "http_date", "parse_cookie_header")
 
 # NOTE: (RFC 9110 §5.6.2) token characters; a cookie name must be a token.
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -30,7 +30,7 @@ _QUOTE_MAP.update({b: f"\\{b:03o}" for b in range(0x80, 0x100)})
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # datetime's range; timestamps outside it are clamped instead of raising OverflowError.
 _MIN_TS = -62135596800.0  # 0001-01-01T00:00:00Z
 _MAX_TS = 253402300799.0  # 9999-12-31T23:59:59Z
@@ -104,7 +104,7 @@ def http_date(ts: datetime | float) -> str:
         ValueError: ``ts`` is NaN.
     """
     if isinstance(ts, datetime):
-        dt = ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+        dt = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     else:
         seconds = float(ts)
         if math.isnan(seconds):
@@ -210,9 +210,8 @@ def dump_set_cookie(
     prefix = name[:9].lower()
     if prefix == "__secure-" and not secure:
         raise ValueError("__Secure- cookies require secure=True")
-    if name[:7].lower() == "__host-":
-        if not secure or domain is not None or path != "/":
-            raise ValueError("__Host- cookies require secure=True, no domain and path='/'")
+    if name[:7].lower() == "__host-" and (not secure or domain is not None or path != "/"):
+        raise ValueError("__Host- cookies require secure=True, no domain and path='/'")
     return "; ".join(parts)
 
 

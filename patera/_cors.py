@@ -275,19 +275,19 @@ class CorsPolicy:
     """
 
     __slots__ = (
-        "options",
-        "_wildcard",
-        "_credentials",
         "_actual",
         "_actual_wildcard",
+        "_any_method",
+        "_credentials",
+        "_echo_headers",
+        "_method_refused",
+        "_methods",
         "_preflight",
         "_preflight_wildcard",
-        "_any_method",
-        "_methods",
-        "_echo_headers",
-        "_warnings",
         "_refused",
-        "_method_refused",
+        "_warnings",
+        "_wildcard",
+        "options",
     )
 
     def __init__(self, options: CorsOptions) -> None:
@@ -354,7 +354,9 @@ class CorsPolicy:
             if not is_valid_origin(origin):
                 warnings.append(f"CORS: {origin!r} is not a serialized origin (scheme://host[:port]); it never matches")
             elif origin != origin.lower():
-                warnings.append(f"CORS: {origin!r} is not lower-case; browsers send lower-case origins, so it never matches")
+                warnings.append(
+                    f"CORS: {origin!r} is not lower-case; browsers send lower-case origins, so it never matches"
+                )
             elif origin == "null" and not options.allow_credentials and not wildcard:
                 warnings.append("CORS: the 'null' origin is only honoured when credentials are allowed")
         return warnings

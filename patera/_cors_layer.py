@@ -20,6 +20,7 @@ from .exceptions import CorsOriginRefused, PreflightMethodRefused
 
 if TYPE_CHECKING:
     from ._chain import Layer
+    from .app import Patera
     from .request import Request
     from .response import Response
 
@@ -36,12 +37,12 @@ def _same_origin(origin: str, scheme: str, host: str | None) -> bool:
     return _same_origin_cached(origin, scheme, host)
 
 
-def uses_cors(app: Any) -> bool:
+def uses_cors(app: Patera) -> bool:
     """Whether any policy is active: the global one or an endpoint's ``@cors``."""
     return app.global_cors is not None or any(e.cors_policy is not None for e in app.endpoints.values())
 
 
-def cors_layer(app: Any, inner: Layer) -> Layer:
+def cors_layer(app: Patera, inner: Layer) -> Layer:
     """Wrap ``inner`` with the CORS checks of ``app``'s policies."""
     global_policy: CorsPolicy | None = app.global_cors
     router = app.router
@@ -61,7 +62,7 @@ def cors_layer(app: Any, inner: Layer) -> Layer:
         for method in candidates():
             try:
                 endpoint, _ = router.match(path, method)
-            except Exception:  # noqa: BLE001, S112 - NotFound / redirect: try the next method
+            except Exception:  # noqa: BLE001 - NotFound / redirect: try the next method
                 continue
             return endpoint.cors_policy  # type: ignore[no-any-return]
         return fallback

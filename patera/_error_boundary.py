@@ -33,6 +33,7 @@ from .request import SINGLE_HEADERS
 from .response import Response, ResponseValidationError
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
 
 __all__ = ("UNHANDLED_EXCEPTION_KEY", "ErrorRenderer", "prefers_html", "screen")
@@ -80,7 +81,7 @@ class ErrorRenderer:
 
     __slots__ = ("_cache", "_handlers", "app")
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
         self._handlers: dict[type[BaseException], _Entry] = {}
         self._cache: dict[type[BaseException], _Entry | None] = {}
@@ -176,7 +177,7 @@ class ErrorRenderer:
                 import html  # PERF: only for this page, not at import time
 
                 page = (
-                    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>500 Internal Server Error</title></head>"
+                    '<!doctype html>\n<html><head><meta charset="utf-8"><title>500 Internal Server Error</title></head>'
                     f"<body><h1>Internal Server Error</h1><pre>{html.escape(details)}</pre></body></html>\n"
                 )
                 res.body = page.encode()
@@ -186,7 +187,10 @@ class ErrorRenderer:
             return res
         logger.critical(
             "Unhandled exception in {} {} (route parameters {!r}):\n{}",
-            req.method, req.path, req.route_parameters, details,
+            req.method,
+            req.path,
+            req.route_parameters,
+            details,
         )
         return res.json({"status": "error", "message": "Internal server error"})
 

@@ -123,13 +123,10 @@ def parse_options_header(value: str | None, *, strict: bool = False) -> tuple[st
                     pieces.append("\\" + nxt)
                     unknown_escape = True
                 i = slash + 2
-            if unknown_escape and name == "filename":
-                # NOTE: IE6-8 send full Windows paths unescaped (C:\dir\f.png, \\host\share\f):
-                # a backslash before anything but a backslash or a quote means nothing was
-                # escaped, so the value is kept exactly as sent.
-                val = value[start:close]
-            else:
-                val = "".join(pieces)
+            # NOTE: IE6-8 send full Windows paths unescaped (C:\dir\f.png, \\host\share\f):
+            # in a filename, a backslash before anything but a backslash or a quote means
+            # nothing was escaped, so the value is kept exactly as sent.
+            val = value[start:close] if unknown_escape and name == "filename" else "".join(pieces)
             # skip whatever trails the closing quote up to the next ";"
             nxt_semi = value.find(";", i) if i < n else -1
             i = n if nxt_semi < 0 else nxt_semi + 1

@@ -17,7 +17,7 @@ from ._header_params import parse_options_header
 from ._limits import BodyLimits
 from .exceptions import BadRequest, RequestEntityTooLarge
 
-__all__ = ("MultipartParser", "Part", "PartEnd", "PART_END", "Event", "boundary_from_content_type")
+__all__ = ("PART_END", "Event", "MultipartParser", "Part", "PartEnd", "boundary_from_content_type")
 
 # RFC 9110 tchar: the only bytes allowed in a header name.
 _TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -49,7 +49,7 @@ def _malformed(reason: str) -> BadRequest:
 class Part:
     """Header information of one body part, emitted once its header block is complete."""
 
-    __slots__ = ("name", "filename", "headers", "content_type", "charset")
+    __slots__ = ("charset", "content_type", "filename", "headers", "name")
 
     def __init__(
         self, name: str, filename: str | None, headers: dict[str, str], content_type: str | None, charset: str | None
@@ -195,21 +195,21 @@ class MultipartParser:
     """
 
     __slots__ = (
-        "_needle",
         "_buf",
-        "_state",
-        "_limits",
         "_charset",
+        "_decoder",
         "_fields",
         "_files",
-        "_part",
-        "_part_size",
-        "_max_field",
-        "_decoder",
+        "_header_size",
         "_headers",
         "_last_header",
-        "_header_size",
+        "_limits",
+        "_max_field",
+        "_needle",
+        "_part",
+        "_part_size",
         "_scan",
+        "_state",
     )
 
     def __init__(self, boundary: bytes, limits: BodyLimits, *, charset: str | None = None) -> None:

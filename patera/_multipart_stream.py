@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Final
 
-from ._text import scrub_surrogates
 from ._limits import BodyLimits
 from ._multipart import PART_END, MultipartParser, Part, boundary_from_content_type
+from ._text import scrub_surrogates
 from .exceptions import RequestEntityTooLarge
 from .uploads import UploadedFile
 
@@ -43,10 +44,8 @@ def _decode_field(raw: bytes, charset: str) -> str:
 
 def _close_all(uploads: list[UploadedFile]) -> None:
     for upload in uploads:
-        try:
+        with contextlib.suppress(Exception):  # cleanup must not mask the original error
             upload.close()
-        except Exception:  # pragma: no cover - cleanup must not mask the original error
-            pass
 
 
 def _consume_result(fut: asyncio.Future[None]) -> None:

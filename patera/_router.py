@@ -134,7 +134,7 @@ def _parse_args(argstr: str) -> tuple[list[Any], list[str], dict[str, Any]]:
 class _Part:
     """One ``/``-delimited piece of a rule: static text or a regex with groups."""
 
-    __slots__ = ("static", "content", "final", "suffixed", "weight")
+    __slots__ = ("content", "final", "static", "suffixed", "weight")
 
     def __init__(self, static: bool, content: str, final: bool, suffixed: bool, weight: tuple[Any, ...]) -> None:
         self.static, self.content, self.final, self.suffixed, self.weight = static, content, final, suffixed, weight
@@ -228,17 +228,17 @@ class Rule:
     """One registered route: its text, methods, endpoint and ordered variables."""
 
     __slots__ = (
-        "rule",
-        "methods",
-        "endpoint",
-        "name",
-        "arguments",
-        "_parts",
-        "_build_ops",
         "_argnames",
+        "_build_ops",
         "_convert",
         "_names",
+        "_parts",
         "_plain",
+        "arguments",
+        "endpoint",
+        "methods",
+        "name",
+        "rule",
     )
 
     def __init__(self, rule: str, methods: frozenset[str], endpoint: object, name: str, merge_slashes: bool) -> None:
@@ -274,7 +274,7 @@ class Rule:
 class _State:
     """A trie node: rules ending here plus static and dynamic transitions."""
 
-    __slots__ = ("static", "dynamic", "rules", "_dyn")
+    __slots__ = ("_dyn", "dynamic", "rules", "static")
 
     def __init__(self) -> None:
         self.static: dict[str, _State] = {}
@@ -361,7 +361,17 @@ _NO_METHOD: Any = _NoMethod()
 class Router:
     """Werkzeug-compatible router: ``Map(strict_slashes=..., merge_slashes=...)`` plus adapter."""
 
-    __slots__ = ("strict_slashes", "merge_slashes", "_rules", "_root", "_static", "_by_name", "_dirty", "_regex_cache", "_start")
+    __slots__ = (
+        "_by_name",
+        "_dirty",
+        "_regex_cache",
+        "_root",
+        "_rules",
+        "_start",
+        "_static",
+        "merge_slashes",
+        "strict_slashes",
+    )
 
     def __init__(self, *, strict_slashes: bool = False, merge_slashes: bool = True) -> None:
         self.strict_slashes = strict_slashes
@@ -471,8 +481,10 @@ class Router:
         if by_method:
             table[path] = by_method
 
-    def match(self, path: str, method: str) -> tuple[object, dict[str, Any]]:
+    def match(self, path: str, method: str) -> tuple[Any, dict[str, Any]]:
         """Find the endpoint and converted values for an ASGI ``path`` and ``method``.
+
+        The endpoint is the object given to :meth:`add`; the caller knows its type.
 
         Raises:
             NotFound: no rule matches the path.
@@ -521,10 +533,10 @@ class Router:
             raise NotFound()
         rule, raw = rv
         if rule._plain:
-            return rule, dict(zip(rule._names, raw))  # PERF: only identity converters
+            return rule, dict(zip(rule._names, raw))  # noqa: B905 - PERF: only identity converters; equal lengths
         result: dict[str, Any] = {}
         try:
-            for (var, convert), value in zip(rule._convert, raw):
+            for (var, convert), value in zip(rule._convert, raw):  # noqa: B905 - PERF: equal by construction
                 result[var] = value if convert is None else convert(value)
         except ValueError:  # _Reject, or int() refusing more than 4300 digits
             # NOTE: (Werkzeug) a converter rejection ends matching; no lower-priority rule is tried.
@@ -575,7 +587,7 @@ class Router:
                 + ", ".join(f"'{var}'" for var in missing)
             )
         pieces: list[str] = []
-        for is_var, text, conv in chosen._build_ops:
+        for _is_var, text, conv in chosen._build_ops:
             if conv is None:
                 pieces.append(text)
                 continue

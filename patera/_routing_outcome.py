@@ -58,13 +58,16 @@ def routing_outcome(render: Callable[[Request, Exception], Awaitable[Response[An
     to the renderer directly instead of raised (PERF: a raise and its traceback per 404).
     """
 
-    async def rendered(req: Request) -> Response[Any]:
-        outcome = _outcome(req)
-        if isinstance(outcome, Exception):
-            return await render(req, outcome)  # type: ignore[misc]  # only built with a renderer
-        return outcome
+    fallback: Layer = unmatched
+    if render is not None:
 
-    fallback = unmatched if render is None else rendered
+        async def rendered(req: Request) -> Response[Any]:
+            outcome = _outcome(req)
+            if isinstance(outcome, Exception):
+                return await render(req, outcome)
+            return outcome
+
+        fallback = rendered
 
     def routed(req: Request) -> Awaitable[Response[Any]]:
         endpoint = req.endpoint

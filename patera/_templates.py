@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import MissingDependency
 from .request import current_request
 
-__all__ = ("create_environment", "render_template", "current_request", "AUTOESCAPE_EXTENSIONS")
+if TYPE_CHECKING:
+    from ._app_like import AppLike
+
+__all__ = ("AUTOESCAPE_EXTENSIONS", "create_environment", "current_request", "render_template")
 
 AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
 
@@ -29,7 +32,7 @@ def _jinja2() -> ModuleType:
     return jinja2
 
 
-def create_environment(app: Any) -> Any:
+def create_environment(app: AppLike) -> Any:
     """The app's ``jinja2.Environment``: async rendering, loader over ``app.template_paths``.
 
     Raises:
@@ -47,7 +50,7 @@ def create_environment(app: Any) -> Any:
     )
 
 
-async def _global_context(app: Any) -> dict[str, Any]:
+async def _global_context(app: AppLike) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for fn in app.global_context_methods:
         if inspect.iscoroutinefunction(fn):
@@ -64,7 +67,7 @@ async def _global_context(app: Any) -> dict[str, Any]:
     return merged
 
 
-async def render_template(app: Any, source: str, context: dict[str, Any] | None, is_file: bool) -> str:
+async def render_template(app: AppLike, source: str, context: dict[str, Any] | None, is_file: bool) -> str:
     """Render a template file (``is_file``) or template text with the framework context.
 
     The context is the caller's, updated by every global context method, then by
@@ -91,4 +94,5 @@ async def render_template(app: Any, source: str, context: dict[str, Any] | None,
         template = await asyncio.to_thread(env.get_template, source)
     else:
         template = env.from_string(source)
-    return await template.render_async(values)  # type: ignore[no-any-return]
+    html: str = await template.render_async(values)
+    return html

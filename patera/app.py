@@ -20,7 +20,6 @@ from ._asgi import ASGIHandler
 from ._cors import CREDENTIALS_WARNING, CorsOptions, CorsPolicy
 from ._dispatch import Endpoint
 from ._error_boundary import ErrorRenderer
-from .extension import BaseExtension
 from ._limits import BodyLimits
 from ._log_buffer import LogBuffer, buffer_sink_spec
 from ._router import Router
@@ -29,12 +28,13 @@ from ._types import ASGIApp, Receive, Scope, Send
 from .config import BaseConfig, load_config, sets_key
 from .controller import Controller
 from .exceptions import ExceptionHandler, MissingAppConfigurations, MissingImportModule, WrongModuleLoadType
+from .extension import BaseExtension
 from .logging import LoggerBase, default_logger_spec, remove_loguru_default_handler
 from .middleware import MiddlewareBase
 from .request import Request
 from .response import Response
 
-__all__ = ("Patera", "app", "app_path", "on_startup", "on_shutdown", "compose_rule")
+__all__ = ("Patera", "app", "app_path", "compose_rule", "on_shutdown", "on_startup")
 
 C = TypeVar("C", bound=type)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,7 +95,7 @@ def compose_rule(*parts: str) -> str:
 
 def _root_path(import_name: str) -> str:
     module = sys.modules.get(import_name)
-    filename = getattr(module, "__file__", None)
+    filename: str | None = getattr(module, "__file__", None)
     if filename is None and import_name != "__main__":
         try:
             found = importlib.util.find_spec(import_name)
@@ -401,7 +401,8 @@ class Patera:
         if not self._built:
             self._register_builtin_controllers()
             name = self._aliases.get(endpoint, endpoint)
-        router = self._ws_router if name in self._endpoints and self._endpoints[name].method == "SOCKET" else self._router
+        is_socket = name in self._endpoints and self._endpoints[name].method == "SOCKET"
+        router = self._ws_router if is_socket else self._router
         return router.build(name, values)
 
     @property

@@ -19,7 +19,7 @@ def check_header_name(name: str) -> str:
     return name
 
 
-def check_header_value(value: str) -> str:
+def check_header_value(value: object) -> str:
     """Refuse CR, LF and NUL so a value can never split the header block."""
     if not isinstance(value, str):
         value = str(value)

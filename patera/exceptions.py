@@ -9,49 +9,52 @@ them. ``ExceptionHandler`` and ``@handles`` live here too: they are public API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from .app import Patera
 
 __all__ = (
-    "PateraError",
-    "MissingDependency",
-    "BaseHttpException",
-    "CustomException",
     "AborterException",
-    "HtmlAborterException",
-    "StaticAssetNotFound",
-    "NotFound",
-    "MethodNotAllowed",
-    "BadRequest",
-    "DuplicateHeader",
-    "CorsOriginRefused",
-    "PreflightMethodRefused",
-    "RangeNotSatisfiable",
-    "RequestEntityTooLarge",
-    "UnsupportedMediaType",
-    "MissingRequestData",
-    "SchemaValidationError",
-    "PydanticSchemaValidationError",
     "AuthenticationException",
-    "UnauthorizedException",
     "AuthorizationException",
-    "InvalidJWTError",
-    "MethodNotControllerMethod",
-    "UnexpectedDecorator",
-    "MissingDecoratorError",
-    "DuplicateRoutePath",
+    "BadRequest",
+    "BaseHttpException",
+    "ClientDisconnected",
+    "CorsOriginRefused",
+    "CustomException",
     "DuplicateExceptionHandler",
-    "MissingExtension",
+    "DuplicateHeader",
+    "DuplicateRoutePath",
+    "ExceptionHandler",
+    "HtmlAborterException",
+    "ImproperlyConfigured",
+    "InvalidJWTError",
     "InvalidRouteHandler",
     "InvalidWebsocketHandler",
+    "MethodNotAllowed",
+    "MethodNotControllerMethod",
     "MissingAppConfigurations",
+    "MissingDecoratorError",
+    "MissingDependency",
+    "MissingExtension",
     "MissingImportModule",
-    "WrongModuleLoadType",
-    "ClientDisconnected",
+    "MissingRequestData",
+    "NotFound",
+    "PateraError",
+    "PreflightMethodRefused",
+    "PydanticSchemaValidationError",
+    "RangeNotSatisfiable",
+    "RequestEntityTooLarge",
+    "SchemaValidationError",
+    "StaticAssetNotFound",
+    "UnauthorizedException",
+    "UnexpectedDecorator",
+    "UnsupportedMediaType",
     "WebSocketDisconnect",
-    "ImproperlyConfigured",
-    "ExceptionHandler",
-    "handles",
+    "WrongModuleLoadType",
     "abort",
+    "handles",
     "html_abort",
 )
 
@@ -329,12 +332,12 @@ class WrongModuleLoadType(ImproperlyConfigured):
 # --------------------------------------------------------------------------- helpers
 
 
-def abort(msg: str, status_code: int = 400, status: str = "error", data: Any = None) -> None:
+def abort(msg: str, status_code: int = 400, status: str = "error", data: Any = None) -> NoReturn:
     """Stop the request with an HTTP error carrying ``msg``."""
     raise AborterException(msg, int(status_code), status, data)
 
 
-def html_abort(template: str, status_code: int = 400, data: Any = None) -> None:
+def html_abort(template: str, status_code: int = 400, data: Any = None) -> NoReturn:
     """Stop the request and answer with a rendered template."""
     raise HtmlAborterException(template, int(status_code), data)
 
@@ -365,11 +368,11 @@ def handles(*exception_types: type[BaseException]) -> Callable[[F], F]:
 class ExceptionHandler:
     """Groups ``@handles`` methods; instantiated once by the app with ``(app)``."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self._app = app
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     def get_exception_mapping(self) -> dict[type[BaseException], Callable[..., Any]]:

@@ -7,10 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-__all__ = ("BaseExtension", "resolve_configs")
+from ._app_like import AppLike
+
+__all__ = ("AppLike", "BaseExtension", "resolve_configs")
 
 
-def resolve_configs(app: Any, configs_name: str, variable_prefix: str | None = None) -> dict[str, Any]:
+def resolve_configs(app: AppLike, configs_name: str, variable_prefix: str | None = None) -> dict[str, Any]:
     """The ``configs_name`` dict overlaid by flat ``<configs_name>_<KEY>`` config keys.
 
     With ``variable_prefix`` both names are prefixed, so ``MY_PREFIX_CACHE`` and
@@ -31,11 +33,11 @@ class BaseExtension(ABC):
     """Subclass, implement :meth:`init_app`, and call ``app.add_extension(self)`` there."""
 
     _configs_name: str = ""
-    _app: Any = None
+    _app: AppLike | None = None
     _configs: dict[str, Any] | None = None
 
     @abstractmethod
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         """Bind to ``app``: read configuration, register hooks, store itself."""
 
     @property
@@ -43,7 +45,7 @@ class BaseExtension(ABC):
         return self._configs_name or type(self).__name__.upper()
 
     @property
-    def app(self) -> Any:
+    def app(self) -> AppLike:
         if self._app is None:
             raise RuntimeError(f"{type(self).__name__} is not initialised: call init_app(app) first")
         return self._app

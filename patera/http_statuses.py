@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-__all__ = ("HttpStatus", "HttpMethod")
+__all__ = ("HttpMethod", "HttpStatus")
 
 
 class HttpStatus(IntEnum):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
     from .response import Response
 
@@ -25,12 +26,12 @@ class MiddlewareBase(ABC):
     exception handlers.
     """
 
-    def __init__(self, app: Any, next_app: Next) -> None:
+    def __init__(self, app: Patera, next_app: Next) -> None:
         self._app = app
         self._next = next_app
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     @property

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pydantic_core
@@ -32,6 +32,11 @@ from .media_types import MediaType
 from .request import Request
 from .response import Response
 from .static import file_response
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaMode
+
+    from .app import Patera
 
 __all__ = ("OpenAPIController", "generate_spec", "register_openapi")
 
@@ -206,7 +211,7 @@ def swagger_page(*, title: str, specs_url: str, css_url: str, js_url: str) -> st
     )
 
 
-def register_openapi(app: Any) -> None:
+def register_openapi(app: Patera) -> None:
     """Build hook: generate the document once and, in DEBUG, expose it (SPEC §1.8, §12)."""
     if not app.get_conf("OPEN_API", True):
         return
@@ -237,7 +242,7 @@ def register_openapi(app: Any) -> None:
 # ---------------------------------------------------------------------- document generation
 
 
-def generate_spec(app: Any) -> dict[str, Any]:
+def generate_spec(app: Patera) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``app``'s HTTP routes.
 
     Raises:
@@ -396,13 +401,13 @@ class _SchemaPool:
     """Collects every type the document mentions and resolves them in one pydantic pass."""
 
     def __init__(self) -> None:
-        self._inputs: list[tuple[int, str, TypeAdapter[Any]]] = []
+        self._inputs: list[tuple[int, JsonSchemaMode, TypeAdapter[Any]]] = []
         self._keys: dict[tuple[int, str], int] = {}
         self._keep: list[Any] = []  # holds the ids in _keys stable
         self.resolved: dict[int, dict[str, Any]] = {}
         self.definitions: dict[str, Any] = {}
 
-    def want(self, target: TypeAdapter[Any] | type[BaseModel], mode: str) -> int:
+    def want(self, target: TypeAdapter[Any] | type[BaseModel], mode: JsonSchemaMode) -> int:
         key = (id(target), mode)
         index = self._keys.get(key)
         if index is None:
@@ -416,17 +421,17 @@ class _SchemaPool:
     def resolve(self) -> None:
         inputs = self._inputs
         try:
-            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)
         except Exception:  # noqa: BLE001 - any unschemable type: retry one by one below
             inputs = []
             for item in self._inputs:
                 try:
-                    TypeAdapter.json_schemas([item], ref_template=_REF_TEMPLATE)  # type: ignore[list-item]
+                    TypeAdapter.json_schemas([item], ref_template=_REF_TEMPLATE)
                 except Exception as exc:  # noqa: BLE001 - a type pydantic cannot describe
                     logger.warning("OpenAPI: no JSON schema for {!r}: {}", getattr(item[2], "_type", item[2]), exc)
                 else:
                     inputs.append(item)
-            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+            mapping, defs = TypeAdapter.json_schemas(inputs, ref_template=_REF_TEMPLATE)
         self.resolved = {index: schema for (index, _mode), schema in mapping.items()}
         self.definitions = dict(defs.get("$defs", {}))
 
@@ -467,7 +472,7 @@ class _Operation:
 
 
 class _SpecBuilder:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
         self.pool = _SchemaPool()
         self.tags: list[str] = []

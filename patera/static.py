@@ -13,6 +13,7 @@ import mimetypes
 import os
 import re
 import stat
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,17 +24,18 @@ from .exceptions import RangeNotSatisfiable, StaticAssetNotFound
 from .response import TEXT_LIKE, Response, file_chunks
 
 if TYPE_CHECKING:
+    from .app import Patera
     from .request import Request
 
 __all__ = (
-    "Static",
-    "register_static",
-    "file_response",
-    "static_content_type",
-    "split_static_path",
-    "parse_range",
-    "etag_for",
     "UNSATISFIABLE",
+    "Static",
+    "etag_for",
+    "file_response",
+    "parse_range",
+    "register_static",
+    "split_static_path",
+    "static_content_type",
 )
 
 # NOTE: names Windows maps to devices in every directory, with or without an extension.
@@ -127,9 +129,8 @@ def _parse_http_date(value: str) -> int | None:
     except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a year beyond a C int
         return None
     if parsed.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC with unknown origin
-        from datetime import timezone
 
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())
 
 
@@ -172,7 +173,7 @@ def _if_range_holds(value: str, etag: str, mtime: int) -> bool:
 def _number(text: str) -> int | None:
     text = text.strip(" \t")
     if not text or not text.isascii() or not text.isdigit():
-        return None  # NOTE: str.isdigit alone accepts "١" and "²"; HTTP digits are ASCII
+        return None  # NOTE: str.isdigit alone accepts "\u0661" (Arabic-Indic one) and "²"; HTTP digits are ASCII
     text = text.lstrip("0") or "0"
     return _HUGE if len(text) > _MAX_DIGITS else int(text)
 
@@ -267,7 +268,7 @@ def file_response(req: Request, path: str, info: os.stat_result, name: str | Non
     return res
 
 
-def register_static(app: Any) -> None:
+def register_static(app: Patera) -> None:
     """Build hook: mount ``Static`` at ``STATIC_URL`` and alias it as ``STATIC_CONTROLLER_NAME``.
 
     Always registered, so a missing folder answers 404 rather than "no such endpoint".

@@ -51,7 +51,7 @@ class UploadedFile:
     :meth:`close`) once it grows beyond that.
     """
 
-    __slots__ = ("filename", "content_type", "headers", "_file", "_size", "_spool_max_size", "_closed", "_parts")
+    __slots__ = ("_closed", "_file", "_parts", "_size", "_spool_max_size", "content_type", "filename", "headers")
 
     def __init__(
         self,
@@ -175,6 +175,11 @@ class UploadedFile:
 
     # ------------------------------------------------------------------ writing (parser side)
 
+    def _closed_meanwhile(self) -> bool:
+        # NOTE: read again after the spool write: another thread may close the upload while
+        # this one writes (a plain re-read would be "unreachable" to mypy's narrowing).
+        return self._closed
+
     def _append(self, chunks: list[bytes], finish: bool = False) -> None:
         """Append chunks, rolling over to a temporary file past the spool size.
 
@@ -202,7 +207,7 @@ class UploadedFile:
             # PERF: the spool file is unbuffered while it is being written so a batch
             # goes out in one writev() (one GIL release, one syscall); it gets a
             # buffered reader on finish.
-            spooled: IO[bytes] = tempfile.TemporaryFile(buffering=0)
+            spooled: IO[bytes] = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 - owned by this upload
             try:
                 _write_all(spooled, [f.getvalue(), *parts])
             except BaseException:
@@ -211,7 +216,7 @@ class UploadedFile:
             parts.clear()
             f.close()
             self._file = f = spooled
-            if self._closed:  # closed by an error path meanwhile: do not leak the fd
+            if self._closed_meanwhile():  # closed by an error path meanwhile: do not leak the fd
                 spooled.close()
                 raise ValueError("I/O operation on closed UploadedFile")
         _write_all(f, chunks)

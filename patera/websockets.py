@@ -23,11 +23,13 @@ from .exceptions import BaseHttpException, NotFound, WebSocketDisconnect
 from .request import parse_json
 
 if TYPE_CHECKING:
+    from ._dispatch import Endpoint
     from ._types import Message, Receive, Scope, Send
+    from .app import Patera
     from .request import Request
     from .response import Response
 
-__all__ = ("WebSocket", "serve_websocket", "CLOSE_NORMAL", "CLOSE_POLICY_VIOLATION", "CLOSE_INTERNAL_ERROR")
+__all__ = ("CLOSE_INTERNAL_ERROR", "CLOSE_NORMAL", "CLOSE_POLICY_VIOLATION", "WebSocket", "serve_websocket")
 
 #: RFC 6455 §7.4.1 close codes the framework sends itself.
 CLOSE_NORMAL = 1000
@@ -61,7 +63,7 @@ class WebSocket:
     further receives return the same disconnect message instead of waiting forever.
     """
 
-    __slots__ = ("scope", "_receive", "_send", "_state", "_accepted", "_disconnect", "close_code")
+    __slots__ = ("_accepted", "_disconnect", "_receive", "_send", "_state", "close_code", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -154,10 +156,10 @@ class WebSocket:
             WebSocketDisconnect: the client went away.
             TypeError: the client sent a binary message.
         """
-        text = (await self._data()).get("text")
+        text: str | None = (await self._data()).get("text")
         if text is None:
             raise TypeError("expected a text WebSocket message, got a binary one")
-        return text  # type: ignore[no-any-return]
+        return text
 
     async def receive_bytes(self) -> bytes:
         """The next binary message.
@@ -204,7 +206,7 @@ class WebSocket:
             return
 
 
-def _websocket_response(app: Any, ws: WebSocket) -> Response[Any]:
+def _websocket_response(app: Patera, ws: WebSocket) -> Response[Any]:
     """``req.res`` for a socket: an ``app.response_class`` whose ``send`` goes to ``ws``."""
     cls = _response_classes.get(app.response_class)
     if cls is None:
@@ -215,9 +217,9 @@ def _websocket_response(app: Any, ws: WebSocket) -> Response[Any]:
             {"__slots__": ("websocket",), "send": _send_via_websocket, "__module__": __name__},
         )
         _response_classes[base] = cls
-    res = cls(app)
-    res.websocket = ws
-    return res  # type: ignore[no-any-return]
+    res: Response[Any] = cls(app)
+    res.websocket = ws  # type: ignore[attr-defined]  # the slot of the subclass built above
+    return res
 
 
 async def _send_via_websocket(self: Any, message: Message) -> None:
@@ -227,7 +229,7 @@ async def _send_via_websocket(self: Any, message: Message) -> None:
 # ---------------------------------------------------------------------- serving
 
 
-async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_websocket(app: Patera, scope: Scope, receive: Receive, send: Send) -> None:
     """Route one WebSocket connection and run its handler (SPEC §14)."""
     started = time.perf_counter()
     ws = WebSocket(scope, receive, send)
@@ -239,6 +241,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
     req: Request = app.request_class(scope, receive, app)
     req.websocket = ws
     req.response = _websocket_response(app, ws)
+    endpoint: Endpoint
     try:
         endpoint, params = app.websocket_router.match(req.path, "SOCKET")
     except (NotFound, RequestRedirect):
@@ -265,7 +268,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
             await _close_quietly(ws, CLOSE_POLICY_VIOLATION, str(exc.message))
         else:
             await _crash(app, req, ws, exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any handler failure is logged and closes the socket
         await _crash(app, req, ws, exc)
     else:
         if not ws.closed:
@@ -274,7 +277,7 @@ async def serve_websocket(app: Any, scope: Scope, receive: Receive, send: Send) 
         _log_access(app, req, ws, started)
 
 
-async def _crash(app: Any, req: Request, ws: WebSocket, exc: Exception) -> None:
+async def _crash(app: Patera, req: Request, ws: WebSocket, exc: Exception) -> None:
     """Close with 1011 and log CRITICAL; in DEBUG the error then reaches the server."""
     logger.critical(
         "Unhandled exception in WebSocket handler {} {} (route parameters {!r}):\n{}",
@@ -297,7 +300,7 @@ async def _close_quietly(ws: WebSocket, code: int, reason: str = "") -> None:
         logger.debug("WebSocket close {} not delivered: {!r}", code, exc)
 
 
-def _log_access(app: Any, req: Request, ws: WebSocket, started: float) -> None:
+def _log_access(app: Patera, req: Request, ws: WebSocket, started: float) -> None:
     if not app.get_conf("ACCESS_LOG", True):
         return
     client = req.scope.get("client")

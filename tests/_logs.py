@@ -12,7 +12,9 @@ from loguru import logger
 def caplog_loguru() -> Iterator[list[str]]:
     """``"LEVEL message"`` lines logged at WARNING or above while the test runs."""
     lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(f"{m.record['level'].name} {m.record['message']}"), level="WARNING", format="{message}")
+    sink = logger.add(
+        lambda m: lines.append(f"{m.record['level'].name} {m.record['message']}"), level="WARNING", format="{message}"
+    )
     try:
         yield lines
     finally:

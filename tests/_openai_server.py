@@ -67,7 +67,10 @@ def _completion(body: dict[str, Any], content: str | None, calls: list[dict[str,
 async def _sse(content: str, bad: bool) -> AsyncIterator[str]:
     yield ": keep-alive comment\n\n"
     for piece in re.findall(r"\S+\s*", content):
-        chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        chunk = {
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
         yield f"data: {json.dumps(chunk)}\n\n"
         await asyncio.sleep(0)
         if bad:

@@ -155,7 +155,7 @@ class PostgresServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            self._as_user + [os.path.join(self.bindir, "postgres"), "-D", self.data, "-p", str(self.port),
+            [*self._as_user, os.path.join(self.bindir, "postgres"), "-D", self.data, "-p", str(self.port),
                              "-h", "127.0.0.1", "-k", self.dir, "-F",
                              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                              "-c", "max_connections=300"],
@@ -190,9 +190,8 @@ class PostgresServer:
         # NOTE: runuser does not forward SIGINT, so the postmaster (its pid is the first line of
         # postmaster.pid) is signalled directly; otherwise it outlives the test run.
         if self.proc is not None and self.proc.poll() is None and self._as_user:
-            with contextlib.suppress(OSError, ValueError):
-                with open(os.path.join(self.data, "postmaster.pid")) as pidfile:
-                    os.kill(int(pidfile.readline().strip()), signal.SIGINT)
+            with contextlib.suppress(OSError, ValueError), open(os.path.join(self.data, "postmaster.pid")) as pidfile:
+                os.kill(int(pidfile.readline().strip()), signal.SIGINT)
         _stop(self.proc, signal.SIGINT)
         self.proc = None
 

@@ -72,7 +72,9 @@ async def provider() -> AsyncIterator[tuple[ProviderState, str]]:
 
 
 def make_ai(base_url: str, **config: Any) -> tuple[Interface, Patera]:
-    application = build_app(AI_INTERFACE={"API_KEY": API_KEY, "API_BASE_URL": base_url, "RETRY_BACKOFF": 0.01, **config})
+    application = build_app(
+        AI_INTERFACE={"API_KEY": API_KEY, "API_BASE_URL": base_url, "RETRY_BACKOFF": 0.01, **config}
+    )
     ai = Interface()
     ai.init_app(application)
     return ai, application
@@ -94,7 +96,12 @@ async def test_request_headers_and_body(provider: tuple[ProviderState, str]) -> 
     assert sent["headers"]["authorization"] == f"Bearer {API_KEY}"
     assert sent["headers"]["openai-organization"] == "org-1" and sent["headers"]["openai-project"] == "proj-9"
     assert sent["headers"]["content-type"] == "application/json"
-    assert sent["body"] == {"model": "test-model", "messages": USER, "temperature": 0.2, "response_format": {"type": "json_object"}}
+    assert sent["body"] == {
+        "model": "test-model",
+        "messages": USER,
+        "temperature": 0.2,
+        "response_format": {"type": "json_object"},
+    }
     await ai.aclose()
 
 
@@ -155,7 +162,9 @@ async def test_envoke_and_invoke_tools() -> None:
     assert isinstance(info.value.__cause__, RuntimeError)
 
 
-@pytest.mark.parametrize("arguments", ['{"city": ', "[1, 2]", '{"town": "Oslo"}'], ids=["not-json", "not-an-object", "wrong-name"])
+@pytest.mark.parametrize(
+    "arguments", ['{"city": ', "[1, 2]", '{"town": "Oslo"}'], ids=["not-json", "not-an-object", "wrong-name"]
+)
 async def test_bad_tool_arguments_from_the_model_are_a_422(arguments: str) -> None:
     ai = Interface()
     call = ToolCall.model_validate({"id": "c1", "function": {"name": "get_weather", "arguments": arguments}})
@@ -187,8 +196,17 @@ class Place(BaseModel):
 
 
 def everything(
-    self: Any, s: str, i: int, f: float, b: bool, items: list[str], d: dict[str, int], place: Place,
-    maybe: int | None = None, other: bytes = b"", untyped=None,  # type: ignore[no-untyped-def]
+    self: Any,
+    s: str,
+    i: int,
+    f: float,
+    b: bool,
+    items: list[str],
+    d: dict[str, int],
+    place: Place,
+    maybe: int | None = None,
+    other: bytes = b"",
+    untyped=None,  # type: ignore[no-untyped-def]
 ) -> None:
     """Summary line
     continues here.
@@ -208,8 +226,16 @@ def test_build_function_schema_type_mapping() -> None:
     props = fn["parameters"]["properties"]
     assert fn["description"] == "Summary line continues here."
     assert {k: v.get("type") for k, v in props.items()} == {
-        "s": "string", "i": "integer", "f": "number", "b": "boolean", "items": "array", "d": "object",
-        "place": "object", "maybe": "integer", "other": "string", "untyped": "string",
+        "s": "string",
+        "i": "integer",
+        "f": "number",
+        "b": "boolean",
+        "items": "array",
+        "d": "object",
+        "place": "object",
+        "maybe": "integer",
+        "other": "string",
+        "untyped": "string",
     }
     assert props["items"]["items"] == {"type": "string"}
     assert props["place"]["properties"]["lat"]["type"] == "number"
@@ -235,7 +261,9 @@ def waits() -> Iterator[list[float]]:
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
-async def test_retryable_statuses_are_retried(provider: tuple[ProviderState, str], waits: list[float], status: int) -> None:
+async def test_retryable_statuses_are_retried(
+    provider: tuple[ProviderState, str], waits: list[float], status: int
+) -> None:
     state, base = provider
     ai, _ = make_ai(base, MAX_RETRIES=2)
     state.script = [{"status": status}, {"status": status}]
@@ -254,7 +282,9 @@ async def test_retry_after_is_honoured(provider: tuple[ProviderState, str], wait
     await ai.aclose()
 
 
-async def test_a_retry_after_beyond_the_bound_is_not_waited_for(provider: tuple[ProviderState, str], waits: list[float]) -> None:
+async def test_a_retry_after_beyond_the_bound_is_not_waited_for(
+    provider: tuple[ProviderState, str], waits: list[float]
+) -> None:
     state, base = provider
     ai, _ = make_ai(base, MAX_RETRIES=3, RETRY_MAX_DELAY=5)
     state.script = [{"status": 429, "headers": {"Retry-After": "3600"}}]
@@ -276,7 +306,9 @@ async def test_retries_are_limited(provider: tuple[ProviderState, str], waits: l
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])
-async def test_client_errors_are_not_retried(provider: tuple[ProviderState, str], waits: list[float], status: int) -> None:
+async def test_client_errors_are_not_retried(
+    provider: tuple[ProviderState, str], waits: list[float], status: int
+) -> None:
     state, base = provider
     ai, _ = make_ai(base, MAX_RETRIES=3)
     state.script = [{"status": status, "message": "model not found"}]
@@ -290,7 +322,7 @@ async def test_timeouts_fail_and_are_retried(provider: tuple[ProviderState, str]
     state, base = provider
     ai, _ = make_ai(base, TIMEOUT=0.2)
     state.script = [{"sleep": 1.0}]
-    with pytest.raises(AiProviderError, match="did not answer within 0.2s") as info:
+    with pytest.raises(AiProviderError, match=r"did not answer within 0\.2s") as info:
         await ai.create_chat_completion(USER)
     assert info.value.provider_status is None
     state.script = [{"sleep": 1.0}]
@@ -319,7 +351,15 @@ async def test_malformed_json_is_a_502_without_retry(provider: tuple[ProviderSta
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("2", 2.0), ("0.5", 0.5), ("-3", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), (None, None), ("nan", None)],
+    [
+        ("2", 2.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        ("soon", None),
+        (None, None),
+        ("nan", None),
+    ],
 )
 def test_retry_after_parsing(header: str | None, expected: float | None) -> None:
     assert _provider.retry_after_seconds(header) == expected
@@ -328,7 +368,9 @@ def test_retry_after_parsing(header: str | None, expected: float | None) -> None
 # ---------------------------------------------------------------------- the key stays secret
 
 
-async def test_the_api_key_never_reaches_logs_or_errors(provider: tuple[ProviderState, str], waits: list[float]) -> None:
+async def test_the_api_key_never_reaches_logs_or_errors(
+    provider: tuple[ProviderState, str], waits: list[float]
+) -> None:
     state, base = provider
     ai, _ = make_ai(base, MAX_RETRIES=1, TIMEOUT=0.2)
     records: list[str] = []

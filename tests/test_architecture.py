@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
         [
             "exceptions", "exception", "http_statuses", "media_types", "_types", "datastructures", "_limits",
             "_background", "_dotenv", "_log_buffer", "uploads", "_converters", "_cookies", "_header_params",
-            "_text", "_sinks", "_swagger_assets",
+            "_text", "_sinks", "_swagger_assets", "_app_like",
         ],
         0,
     ),

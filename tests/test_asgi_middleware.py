@@ -103,9 +103,8 @@ async def test_websockets_pass_through() -> None:
     log: list[str] = []
     application = make()
     application.add_asgi_middleware(Tagging, name="mw", log=log)
-    async with PateraTestClient(application, lifespan=False) as client:
-        async with client.websocket_connect("/ws") as ws:
-            assert await ws.receive_text() == "through"
+    async with PateraTestClient(application, lifespan=False) as client, client.websocket_connect("/ws") as ws:
+        assert await ws.receive_text() == "through"
     assert log == ["mw:websocket"]
 
 

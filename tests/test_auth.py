@@ -338,7 +338,10 @@ async def test_exception_handlers_override_bodies() -> None:
     [
         {"AUTHENTICATION": {"AUTHENTICATION_ERROR_MESSAGE": "Who are you?", "UNAUTHORIZED_ERROR_MESSAGE": "Not you"}},
         {"AUTHENTICATION": {"AUTHENTICATION_ERROR_MSG": "Who are you?", "AUTHORIZATION_ERROR_MSG": "Not you"}},
-        {"AUTHENTICATION_AUTHENTICATION_ERROR_MESSAGE": "Who are you?", "AUTHENTICATION_UNAUTHORIZED_ERROR_MESSAGE": "Not you"},
+        {
+            "AUTHENTICATION_AUTHENTICATION_ERROR_MESSAGE": "Who are you?",
+            "AUTHENTICATION_UNAUTHORIZED_ERROR_MESSAGE": "Not you",
+        },
     ],
     ids=["dict", "aliases", "flat"],
 )
@@ -407,9 +410,17 @@ def test_exception_aliases() -> None:
 
 @pytest.mark.parametrize(
     ("target", "headers"),
-    [("/m/ws", {}), ("/m/ws", BOB), ("/admin/ws", {}), ("/admin/ws", BOB), ("/m/ws", {"Cookie": "auth_cookie=1|forged"})],
+    [
+        ("/m/ws", {}),
+        ("/m/ws", BOB),
+        ("/admin/ws", {}),
+        ("/admin/ws", BOB),
+        ("/m/ws", {"Cookie": "auth_cookie=1|forged"}),
+    ],
 )
-async def test_socket_refused_with_1008_before_accept(client: PateraTestClient, target: str, headers: dict[str, str]) -> None:
+async def test_socket_refused_with_1008_before_accept(
+    client: PateraTestClient, target: str, headers: dict[str, str]
+) -> None:
     with pytest.raises(WebSocketRejected) as info:
         async with client.websocket_connect(target, headers=headers):
             pass
@@ -438,6 +449,8 @@ async def test_socket_refusal_on_the_wire_under_hypercorn() -> None:
             async with websockets_client.connect(f"ws://127.0.0.1:{port}/m/ws", additional_headers=BOB, open_timeout=5):
                 pass
         assert refused.value.response.status_code == 403
-        async with websockets_client.connect(f"ws://127.0.0.1:{port}/m/ws", additional_headers=ALICE, open_timeout=5) as ws:
+        async with websockets_client.connect(
+            f"ws://127.0.0.1:{port}/m/ws", additional_headers=ALICE, open_timeout=5
+        ) as ws:
             assert await asyncio.wait_for(ws.recv(), 5) == '{"user":"alice"}'
     assert CALLS == ["ws"]

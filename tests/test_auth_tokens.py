@@ -126,8 +126,10 @@ def _swap(token: str, index: int, replacement: str) -> str:
     return ".".join(parts)
 
 
-def _flip_last_char(text: str) -> str:
-    return text[:-1] + ("A" if text[-1] != "A" else "B")
+def _flip_first_char(text: str) -> str:
+    # NOTE: not the last one: a 32-byte MAC's last base64url character carries 2 unused bits,
+    # so e.g. "B" -> "A" can decode to the same MAC (a flaky test, 3 tokens in 64).
+    return ("A" if text[0] != "A" else "B") + text[1:]
 
 
 HOSTILE_TOKENS: dict[str, Any] = {
@@ -142,7 +144,7 @@ HOSTILE_TOKENS: dict[str, Any] = {
     "crit header": forge({"alg": "HS256", "crit": ["exp"]}, {"sub": "1"}),
     "tampered header": lambda: _swap(_valid(), 0, segment({"alg": "HS256", "typ": "JWT", "kid": "x"})),
     "tampered payload": lambda: _swap(_valid(), 1, segment({"sub": "2", "exp": 2**40})),
-    "tampered signature": lambda: _swap(_valid(), 2, _flip_last_char(_valid().split(".")[2])),
+    "tampered signature": lambda: _swap(_valid(), 2, _flip_first_char(_valid().split(".")[2])),
     "wrong secret": lambda: AuthUtils.create_jwt_token({"sub": "1"}, "another secret"),
     "header not JSON": signed_raw(b'{"sub": "1"}', header=b"{alg"),
     "payload not JSON": signed_raw(b'not json'),
@@ -209,14 +211,18 @@ def test_iat_and_exp_are_set_by_create() -> None:
 @pytest.mark.parametrize("value", [42, "42", "user@example.com", "a|b|c", "", "ünïcode"])
 def test_signed_cookie_round_trip(value: str | int) -> None:
     signed = AuthUtils.create_signed_cookie_value(value, SECRET)
-    mac = base64.urlsafe_b64encode(__import__("hmac").new(SECRET.encode(), str(value).encode(), hashlib.sha256).digest())
+    digest = __import__("hmac").new(SECRET.encode(), str(value).encode(), hashlib.sha256).digest()
+    mac = base64.urlsafe_b64encode(digest)
     assert signed == f"{value}|{mac.rstrip(b'=').decode()}"
     assert AuthUtils.decode_signed_cookie(signed, SECRET) == str(value)
     assert AuthUtils.decode_signed_cookie(signed, "other secret") is None
     assert AuthUtils.decode_signed_cookie("x" + signed, SECRET) is None
 
 
-@pytest.mark.parametrize("cookie", ["", "|", "42", "42|", "42|!!!", "42|" + "A" * 10_000, "x" * 10_000, None, 42, b"42|x", "42|\ud800", "\ud800|abc"])
+@pytest.mark.parametrize(
+    "cookie",
+    ["", "|", "42", "42|", "42|!!!", "42|" + "A" * 10_000, "x" * 10_000, None, 42, b"42|x", "42|\ud800", "\ud800|abc"],
+)
 def test_malformed_signed_cookies_are_none(cookie: Any) -> None:
     assert AuthUtils.decode_signed_cookie(cookie, SECRET) is None
 
@@ -229,7 +235,10 @@ def test_password_hash_format_default_iterations() -> None:
     scheme, iterations, salt, digest = hashed.split("$")
     assert (scheme, iterations) == ("pbkdf2_sha256", "600000")
     assert len(base64.b64decode(salt)) == 16
-    assert digest == base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"correct horse", base64.b64decode(salt), 600_000)).decode()
+    assert (
+        digest
+        == base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"correct horse", base64.b64decode(salt), 600_000)).decode()
+    )
     assert AuthUtils.check_password_hash("correct horse", hashed)
     assert not AuthUtils.check_password_hash("wrong horse", hashed)
     assert AuthUtils.create_password_hash("correct horse") != hashed  # fresh salt each time
@@ -297,7 +306,9 @@ class Me(Controller):
 
 @pytest.fixture
 async def client() -> AsyncIterator[PateraTestClient]:
-    app = build_app(Me, SECRET_KEY=SECRET, DEBUG=False, AUTHENTICATION={"JWT_LEEWAY": 5, "PASSWORD_HASH_ITERATIONS": 1000})
+    app = build_app(
+        Me, SECRET_KEY=SECRET, DEBUG=False, AUTHENTICATION={"JWT_LEEWAY": 5, "PASSWORD_HASH_ITERATIONS": 1000}
+    )
     jwt_auth.init_app(app)
     async with PateraTestClient(app) as c:
         yield c

@@ -95,7 +95,10 @@ def app_with_limit(limit: int | None = 100) -> Any:
 async def call_raw(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes],
                    disconnect: bool = False) -> tuple[int | None, bytes]:
     """Drive the app with hand-made ASGI messages (lying Content-Length, chunking, disconnects)."""
-    queue = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1 or disconnect} for i, c in enumerate(chunks)]
+    queue = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1 or disconnect}
+        for i, c in enumerate(chunks)
+    ]
     if disconnect:
         queue.append({"type": "http.disconnect"})
     sent: list[dict[str, Any]] = []
@@ -110,9 +113,18 @@ async def call_raw(app: Any, method: str, path: str, headers: list[tuple[bytes, 
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 1234), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
     }
     await asyncio.wait_for(app(scope, receive, send), 5)
     status = sent[0]["status"] if sent else None
@@ -137,16 +149,18 @@ async def test_streamed_too_large_without_length_is_413() -> None:
     assert status == 413
 
 
-@pytest.mark.parametrize(("declared", "chunks"), [(b"5", [b"0123456789"]), (b"50", [b"0123456789"])],
-                         ids=["body-longer", "body-shorter"])
+@pytest.mark.parametrize(
+    ("declared", "chunks"), [(b"5", [b"0123456789"]), (b"50", [b"0123456789"])], ids=["body-longer", "body-shorter"]
+)
 async def test_lying_content_length_is_400(declared: bytes, chunks: list[bytes]) -> None:
     status, _ = await call_raw(app_with_limit(), "POST", "/b/raw", [(b"content-length", declared)], chunks)
     assert status == 400
 
 
 async def test_client_disconnect_mid_body_sends_nothing() -> None:
-    status, _ = await call_raw(app_with_limit(None), "POST", "/b/raw", [(b"content-length", b"100")], [b"abc"],
-                               disconnect=True)
+    status, _ = await call_raw(
+        app_with_limit(None), "POST", "/b/raw", [(b"content-length", b"100")], [b"abc"], disconnect=True
+    )
     assert status is None
 
 
@@ -159,8 +173,16 @@ async def test_per_route_limit_overrides_app_limit() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{bad", b'{"name": NaN}', b'{"name": Infinity}', b'{"name": "x"} trailing', b'{"name": "\xff"}',
-     b"[" * 200_000, b'{"qty": ' + b"9" * 5000 + b"}", b'\x00{"name":"x"}'],
+    [
+        b"{bad",
+        b'{"name": NaN}',
+        b'{"name": Infinity}',
+        b'{"name": "x"} trailing',
+        b'{"name": "\xff"}',
+        b"[" * 200_000,
+        b'{"qty": ' + b"9" * 5000 + b"}",
+        b'\x00{"name":"x"}',
+    ],
     ids=["syntax", "nan", "infinity", "trailing", "invalid-utf8", "deep-nesting", "huge-int", "nul"],
 )
 async def test_malformed_json_is_400(body: bytes) -> None:
@@ -189,14 +211,19 @@ async def test_json_decoding(body: bytes, content_type: str) -> None:
         assert r.json() == {"name": "x", "qty": 1}
 
 
-@pytest.mark.parametrize("body", [b'{"name": 5, "qty": "many"}', b'{"qty": 2}', b"[1, 2]", b'"x"'],
-                         ids=["wrong-types", "missing", "array", "string"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": 5, "qty": "many"}', b'{"qty": 2}', b"[1, 2]", b'"x"'],
+    ids=["wrong-types", "missing", "array", "string"],
+)
 async def test_validation_errors_are_the_same_on_both_json_paths(body: bytes) -> None:
     # UTF-8 bodies are parsed and validated by pydantic in one pass; a BOM takes the strict
     # path (parse, then validate the Python value). Users must not see the difference.
     async with PateraTestClient(app_with_limit(None)) as client:
         fast = await client.post("/b/json", content=body, headers={"content-type": "application/json"})
-        strict = await client.post("/b/json", content=b"\xef\xbb\xbf" + body, headers={"content-type": "application/json"})
+        strict = await client.post(
+            "/b/json", content=b"\xef\xbb\xbf" + body, headers={"content-type": "application/json"}
+        )
     assert fast.status_code == strict.status_code == 422
     assert fast.json() == strict.json()
 
@@ -230,8 +257,11 @@ async def test_problem_json_accepts_plain_json() -> None:
 
 async def test_urlencoded_form_into_model() -> None:
     async with PateraTestClient(app_with_limit(None)) as client:
-        r = await client.post("/b/form", content=b"name=Ana+B&colors=red&colors=blue&age=31",
-                              headers={"content-type": "application/x-www-form-urlencoded"})
+        r = await client.post(
+            "/b/form",
+            content=b"name=Ana+B&colors=red&colors=blue&age=31",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert r.json() == {"name": "Ana B", "colors": ["red", "blue"], "age": 31}
         r = await client.post("/b/form", data={"name": "x", "colors": "red", "age": "3"})
         assert r.json() == {"name": "x", "colors": ["red"], "age": 3}
@@ -245,8 +275,11 @@ async def test_multipart_upload_into_model() -> None:
         r = await client.post(
             "/b/upload",
             data={"title": "report"},
-            files=[("document", ("r.bin", payload, "application/octet-stream")),
-                   ("extras", ("a.txt", b"a", "text/plain")), ("extras", ("b.txt", b"b", "text/plain"))],
+            files=[
+                ("document", ("r.bin", payload, "application/octet-stream")),
+                ("extras", ("a.txt", b"a", "text/plain")),
+                ("extras", ("b.txt", b"b", "text/plain")),
+            ],
         )
         assert r.json() == {
             "title": "report",
@@ -276,8 +309,11 @@ class Echo(Controller):
     [
         ("application/x-www-form-urlencoded; charset=utf-7", b"a=%2B2AA-"),
         ("application/x-www-form-urlencoded; charset=unicode_escape", b"a=%5Cud800"),
-        ("multipart/form-data; boundary=b",
-         b'--b\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+2AA-\r\n--b--\r\n'),
+        (
+            "multipart/form-data; boundary=b",
+            b'--b\r\nContent-Disposition: form-data; name="a"\r\n'
+            b"Content-Type: text/plain; charset=utf-7\r\n\r\n+2AA-\r\n--b--\r\n",
+        ),
     ],
     ids=["urlencoded-utf7", "urlencoded-unicode-escape", "multipart-utf7"],
 )

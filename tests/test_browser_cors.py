@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from ._servers import hypercorn_server
 from patera import Patera, Request, Response
 from patera.controller import Controller, cors, delete, get, no_cors, path, post, put
 from patera.exceptions import abort
 
+from ._servers import hypercorn_server
 from .conftest import build_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -167,7 +167,7 @@ async def dump_dom(url: str, profile: Path) -> str:
     )
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), BROWSER_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()

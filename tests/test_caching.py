@@ -199,7 +199,11 @@ async def test_vary_headers_are_part_of_the_key(client: PateraTestClient) -> Non
     de = await client.get("/c/vary", headers={"Accept-Language": "de"})
     fr = await client.get("/c/vary", headers={"Accept-Language": "fr"})
     de_again = await client.get("/c/vary", headers={"Accept-Language": "de"})
-    assert (de.json(), fr.json(), de_again.json()) == ({"lang": "de", "call": 1}, {"lang": "fr", "call": 2}, {"lang": "de", "call": 1})
+    assert (de.json(), fr.json(), de_again.json()) == (
+        {"lang": "de", "call": 1},
+        {"lang": "fr", "call": 2},
+        {"lang": "de", "call": 1},
+    )
     assert de_again.headers["vary"] == "Accept-Language"
 
 
@@ -262,7 +266,11 @@ async def test_manual_api_and_clear(client: PateraTestClient) -> None:
     response = Response(status_code=202).json({"a": 1}).set_cookie("s", "1").set_header("X-A", "b")
     await cache.set("response", response)
     stored = await cache.get("response")
-    assert stored == {"status_code": 202, "headers": [["content-type", "application/json"], ["x-a", "b"]], "body": b'{"a":1}'}
+    assert stored == {
+        "status_code": 202,
+        "headers": [["content-type", "application/json"], ["x-a", "b"]],
+        "body": b'{"a":1}',
+    }
     await cache.delete("report")
     assert await cache.get("report") is None
     await cache.clear()

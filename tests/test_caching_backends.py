@@ -212,7 +212,14 @@ def test_memory_maxsize_from_config(tmp_path: Path) -> None:
 
 async def test_sqlite_uses_wal_and_checkpoints_every_n_writes(tmp_path: Path) -> None:
     db = tmp_path / "wal.db"
-    c = make_cache(tmp_path, None, "sqlite", SQLITE_PATH=str(db), SQLITE_WAL_CHECKPOINT_MODE="TRUNCATE", SQLITE_WAL_CHECKPOINT_EVERY=3)
+    c = make_cache(
+        tmp_path,
+        None,
+        "sqlite",
+        SQLITE_PATH=str(db),
+        SQLITE_WAL_CHECKPOINT_MODE="TRUNCATE",
+        SQLITE_WAL_CHECKPOINT_EVERY=3,
+    )
     await c.connect()
     backend = c.backend
     assert isinstance(backend, SQLiteCacheBackend)
@@ -318,7 +325,9 @@ def test_core_and_memory_cache_never_import_extensions_or_redis() -> None:
         "from patera.caching.backends import RedisCacheBackend\n"
         "assert 'redis' not in sys.modules, 'caching'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60, cwd=os.getcwd()
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -331,7 +340,10 @@ def test_core_and_memory_cache_never_import_extensions_or_redis() -> None:
         {"CACHE": {"BACKEND": "tests.test_caching_backends:DictBackend", "KEY_PREFIX": "d:"}},
         {"CACHE": {"BACKEND": DictBackend, "KEY_PREFIX": "d:"}},
         {"CACHE_BACKEND": "tests.test_caching_backends.DictBackend", "CACHE_KEY_PREFIX": "d:"},
-        {"CACHE": {"BACKEND": "memory", "KEY_PREFIX": "d:"}, "CACHE_BACKEND": "tests.test_caching_backends:DictBackend"},
+        {
+            "CACHE": {"BACKEND": "memory", "KEY_PREFIX": "d:"},
+            "CACHE_BACKEND": "tests.test_caching_backends:DictBackend",
+        },
     ],
     ids=["dict-import-string", "dict-class", "flat-dotted", "flat-overrides-dict"],
 )
@@ -376,7 +388,10 @@ def test_defaults() -> None:
     backend = sqlite_cache.backend
     assert isinstance(backend, SQLiteCacheBackend)
     assert (backend.path, backend.table, backend.checkpoint_mode, backend.checkpoint_every) == (
-        "./pyjolt_cache.db", "cache_entries", "PASSIVE", 100,
+        "./pyjolt_cache.db",
+        "cache_entries",
+        "PASSIVE",
+        100,
     )
     redis_cache = Cache()
     redis_cache.init_app(build_app(CACHE_BACKEND="redis", CACHE_REDIS_URL="redis://127.0.0.1:1/0"))

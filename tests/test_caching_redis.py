@@ -38,8 +38,12 @@ class Report(Controller):
         return req.response.json({"calls": len(CALLS)})
 
 
-async def test_redis_outage_is_a_miss_and_recovers_without_restart(redis_service: Any, caplog_loguru: list[str]) -> None:
-    app = build_app(Report, CACHE={"BACKEND": "redis", "REDIS_URL": redis_service.url, "KEY_PREFIX": f"outage:{uuid.uuid4().hex}:"})
+async def test_redis_outage_is_a_miss_and_recovers_without_restart(
+    redis_service: Any, caplog_loguru: list[str]
+) -> None:
+    app = build_app(
+        Report, CACHE={"BACKEND": "redis", "REDIS_URL": redis_service.url, "KEY_PREFIX": f"outage:{uuid.uuid4().hex}:"}
+    )
     cache.init_app(app)
     CALLS.clear()
     try:
@@ -135,15 +139,31 @@ def two_workers(redis_service: Any, tmp_path: Path) -> Iterator[int]:
         "SCALEOUT_PREFIX": f"scaleout:{uuid.uuid4().hex}:",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [sys.executable, "-m", "patera.cli", "run", "--app", "scaleapp:Application",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "patera.cli",
+        "run",
+        "--app",
+        "scaleapp:Application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"patera run exited with {proc.returncode}: {(tmp_path / 'server.log').read_text()[-2000:]}")
+                pytest.fail(
+                    f"patera run exited with {proc.returncode}: {(tmp_path / 'server.log').read_text()[-2000:]}"
+                )
             try:
                 _get(port, "/clear")
                 break

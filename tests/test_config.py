@@ -420,7 +420,7 @@ def test_env_json_nested_model(monkeypatch: pytest.MonkeyPatch) -> None:
         NESTED: Nested | None = None
 
     monkeypatch.setenv("NESTED", '{"host": "db", "port": "5432"}')
-    assert Config().NESTED == Nested(host="db", port=5432)
+    assert Nested(host="db", port=5432) == Config().NESTED
 
 
 def test_env_optional_int(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -528,7 +528,9 @@ def test_load_config_invalid_value() -> None:
         load_config(Broken)
 
 
-@pytest.mark.parametrize("bad", [object(), dict, {"APP_NAME": "x"}, BaseModel], ids=["object", "dict-type", "dict", "plain-model"])
+@pytest.mark.parametrize(
+    "bad", [object(), dict, {"APP_NAME": "x"}, BaseModel], ids=["object", "dict-type", "dict", "plain-model"]
+)
 def test_load_config_rejects_non_baseconfig(bad: Any) -> None:
     with pytest.raises(MissingAppConfigurations, match="BaseConfig"):
         load_config(bad)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -173,9 +173,9 @@ def _expires_of(header: str) -> datetime:
 
 
 def test_spec_example_sid() -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     header = dump_set_cookie("sid", "abc", max_age=60, secure=True)
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     expires = header.split("; ")[1].removeprefix("Expires=")
     assert header == f"sid=abc; Expires={expires}; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Lax"
     assert before + timedelta(seconds=60) <= _expires_of(header) <= after + timedelta(seconds=60)
@@ -213,7 +213,10 @@ def test_attribute_order_with_everything() -> None:
             {"expires": datetime(2030, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))), "samesite": None},
             "n=v; Expires=Mon, 31 Dec 2029 23:00:00 GMT; Path=/; HttpOnly",
         ),
-        ({"expires": "Sun, 06 Nov 1994 08:49:37 GMT", "samesite": None}, "n=v; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Path=/; HttpOnly"),
+        (
+            {"expires": "Sun, 06 Nov 1994 08:49:37 GMT", "samesite": None},
+            "n=v; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Path=/; HttpOnly",
+        ),
         (
             {"expires": 0, "max_age": 5, "samesite": None},
             "n=v; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=5; Path=/; HttpOnly",
@@ -240,7 +243,7 @@ def test_dump_variants(kwargs: dict[str, object], expected: str) -> None:
     if "<now>" in expected:
         expires = header.split("; ")[1].removeprefix("Expires=")
         expected = expected.replace("<now>", expires)
-        assert abs(_expires_of(header) - datetime.now(timezone.utc)) < timedelta(seconds=2)
+        assert abs(_expires_of(header) - datetime.now(UTC)) < timedelta(seconds=2)
     assert header == expected
 
 
@@ -255,7 +258,10 @@ def test_max_age_timedelta_and_huge_values() -> None:
     ("kwargs", "expected"),
     [
         ({}, "sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"),
-        ({"path": "/app", "domain": "example.com"}, "sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Domain=example.com; Path=/app"),
+        (
+            {"path": "/app", "domain": "example.com"},
+            "sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Domain=example.com; Path=/app",
+        ),
         ({"path": None}, "sid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"),
         (
             {"secure": True, "samesite": "None"},
@@ -431,7 +437,7 @@ def test_http_date_nan() -> None:
 
 @given(st.integers(min_value=-(10**10), max_value=253402300799))
 def test_http_date_matches_email_utils(ts: int) -> None:
-    assert parsedate_to_datetime(http_date(ts)) == datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=ts)
+    assert parsedate_to_datetime(http_date(ts)) == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=ts)
 
 
 # --------------------------------------------------------------------------- properties
@@ -454,9 +460,11 @@ def test_dump_then_parse_round_trips(name: str, value: str) -> None:
     assert parse_cookie_header(f"x=1; {pair}; y=2").get(name) == (value if name != "x" else "1")
 
 
-@given(value=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=64).filter(
-    lambda v: not any(c in v for c in ";\x7f") and all(ord(c) >= 0x20 for c in v)
-))
+@given(
+    value=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=64).filter(
+        lambda v: not any(c in v for c in ";\x7f") and all(ord(c) >= 0x20 for c in v)
+    )
+)
 def test_dump_accepts_every_value_without_ctl_or_semicolon(value: str) -> None:
     assert parse_cookie_header(dump_set_cookie("n", value).split(";", 1)[0]) == {"n": value}
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from loguru import logger
-
 from pydantic import BaseModel
 
 from patera import MiddlewareBase, Request, Response
@@ -398,7 +397,7 @@ async def test_refused_origin_never_reaches_middleware_or_handler() -> None:
             assert r.status_code == 403, method
             assert r.json() == REFUSED
             assert r.headers["vary"] == "Origin"
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 # ---------------------------------------------------------------------- preflights
@@ -422,7 +421,7 @@ async def test_preflight_granted_with_all_headers() -> None:
     assert r.headers[ACMA] == "3600"
     assert r.headers["vary"] == "Origin"
     assert ACEH not in r.headers
-    assert CALLS == Counter()  # neither middleware nor handler
+    assert Counter() == CALLS  # neither middleware nor handler
 
 
 async def test_preflight_echoes_requested_headers_when_list_empty() -> None:
@@ -437,7 +436,7 @@ async def test_preflight_echoes_requested_headers_when_list_empty() -> None:
         # A header list that is not a clean token list is not echoed (the browser then fails it).
         r = await client.options("/api/open", headers=preflight_headers("PUT", headers="x-a\tx-b, (x)"))
         assert r.status_code == 200 and ACAH not in r.headers
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 async def test_preflight_method_not_allowed() -> None:
@@ -447,7 +446,7 @@ async def test_preflight_method_not_allowed() -> None:
     assert r.status_code == 405
     assert r.json() == PREFLIGHT_REFUSED
     assert ACAO not in r.headers and ACAM not in r.headers
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 async def test_preflight_refused_origin() -> None:
@@ -455,7 +454,7 @@ async def test_preflight_refused_origin() -> None:
         r = await client.options("/api/open", headers=preflight_headers("GET"))
     assert r.status_code == 403 and r.json() == REFUSED
     assert ACAO not in r.headers
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 @pytest.mark.parametrize(
@@ -478,7 +477,7 @@ async def test_preflight_uses_endpoint_matching_path_and_method(
     if status is None:
         assert r.status_code == 200 and r.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, POST"
         assert no_cors_headers(r.headers)
-        assert CALLS == Counter({"middleware": 1})
+        assert Counter({"middleware": 1}) == CALLS
         return
     assert r.status_code == status
     if expected is not None:
@@ -489,7 +488,7 @@ async def test_preflight_uses_endpoint_matching_path_and_method(
             assert ACAC not in r.headers
     else:
         assert r.json() == REFUSED
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 async def test_preflight_for_unrouted_method_uses_an_endpoint_on_the_path() -> None:
@@ -499,7 +498,7 @@ async def test_preflight_for_unrouted_method_uses_an_endpoint_on_the_path() -> N
         assert r.status_code == 200 and r.headers[ACAO] == "https://special.example"
         r = await client.options("/api/special", headers=preflight_headers("POST"))
         assert r.status_code == 403
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 async def test_preflight_for_unknown_path_uses_global_policy() -> None:
@@ -511,7 +510,7 @@ async def test_preflight_for_unknown_path_uses_global_policy() -> None:
     async with PateraTestClient(make(CORS_ENABLED=False)) as client:
         r = await client.options("/nope", headers=preflight_headers("GET"))
         assert r.status_code == 404 and no_cors_headers(r.headers)
-    assert CALLS == Counter({"middleware": 1})
+    assert Counter({"middleware": 1}) == CALLS
 
 
 async def test_actual_requests_follow_their_own_endpoint_options() -> None:
@@ -524,7 +523,7 @@ async def test_actual_requests_follow_their_own_endpoint_options() -> None:
         assert r.status_code == 200 and r.headers[ACAC] == "true"
         r = await client.delete("/multi/thing", headers={"origin": "https://evil.example"})
         assert r.status_code == 200 and no_cors_headers(r.headers)
-    assert CALLS == Counter({"read": 1, "write": 1, "remove": 1, "middleware": 3})
+    assert Counter({"read": 1, "write": 1, "remove": 1, "middleware": 3}) == CALLS
 
 
 async def test_plain_options_with_origin_is_not_a_preflight() -> None:
@@ -534,7 +533,7 @@ async def test_plain_options_with_origin_is_not_a_preflight() -> None:
     assert r.status_code == 200
     assert r.headers["allow"] == "GET, HEAD, OPTIONS, PUT"
     assert r.headers[ACAO] == "*" and ACAM not in r.headers
-    assert CALLS == Counter({"middleware": 1})
+    assert Counter({"middleware": 1}) == CALLS
 
 
 # ---------------------------------------------------------------------- framework answers, Vary, errors
@@ -650,14 +649,14 @@ async def test_duplicate_origin_headers_are_a_bad_request() -> None:
         assert r.status_code == 400
         assert r.json() == {"status": "error", "message": "Duplicate Origin header"}
         assert no_cors_headers(r.headers)
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 async def test_duplicate_origin_refused_even_with_cors_disabled() -> None:
     async with PateraTestClient(make(CORS_ENABLED=False)) as client:
         r = await client.get("/api/open", headers=[("origin", ORIGIN), ("origin", ORIGIN)])
     assert r.status_code == 400
-    assert CALLS == Counter()
+    assert Counter() == CALLS
 
 
 @pytest.mark.parametrize(
@@ -731,8 +730,10 @@ def test_startup_warning_for_endpoint_overlay() -> None:
 
 async def test_websocket_handshake_carries_no_cors_headers() -> None:
     # Even from an origin the HTTP policy would refuse: a socket's Origin check is its handler's business.
-    async with PateraTestClient(make(CORS_ALLOW_ORIGINS=["https://b.example"])) as client:
-        async with client.websocket_connect("/ws/echo", headers={"origin": ORIGIN}) as ws:
+    async with (
+        PateraTestClient(make(CORS_ALLOW_ORIGINS=["https://b.example"])) as client,
+        client.websocket_connect("/ws/echo", headers={"origin": ORIGIN}) as ws,
+    ):
             assert await ws.receive_text() == "hi"
             names = {name.decode().lower() for name, _ in ws.accept_headers}
     assert not names & {*CORS_HEADERS, "vary"}

@@ -95,7 +95,15 @@ def test_from_config_accepts_comma_string_and_string_bools() -> None:
         {"CORS_MAX_AGE": "600"},
         {"CORS_MAX_AGE": True},
     ],
-    ids=["method-crlf", "header-space", "expose-semicolon", "origin-not-str", "max-age-negative", "max-age-str", "max-age-bool"],
+    ids=[
+        "method-crlf",
+        "header-space",
+        "expose-semicolon",
+        "origin-not-str",
+        "max-age-negative",
+        "max-age-str",
+        "max-age-bool",
+    ],
 )
 def test_bad_config_is_refused_at_startup(conf: dict[str, Any]) -> None:
     with pytest.raises(ImproperlyConfigured):
@@ -104,7 +112,9 @@ def test_bad_config_is_refused_at_startup(conf: dict[str, Any]) -> None:
 
 def test_overlay_overrides_non_none_and_enables() -> None:
     base = CorsOptions.from_config({"CORS_ENABLED": False, "CORS_MAX_AGE": 5})
-    endpoint = base.overlay(allow_origins=["https://x.example/"], allow_methods=["get"], allow_headers=None, max_age=None)
+    endpoint = base.overlay(
+        allow_origins=["https://x.example/"], allow_methods=["get"], allow_headers=None, max_age=None
+    )
     assert endpoint.enabled is True
     assert endpoint.allow_origins == ("https://x.example",)
     assert endpoint.allow_methods == ("GET",)
@@ -137,9 +147,18 @@ A = "https://a.example"
         (["https://b.example"], False, None, None),
         (["https://b.example"], True, None, None),
     ],
-    ids=["wildcard-no-creds", "wildcard-creds-never-granted", "listed-no-creds", "listed-creds", "unlisted-no-creds", "unlisted-creds"],
+    ids=[
+        "wildcard-no-creds",
+        "wildcard-creds-never-granted",
+        "listed-no-creds",
+        "listed-creds",
+        "unlisted-no-creds",
+        "unlisted-creds",
+    ],
 )
-def test_outcome_matrix(origins: list[str], credentials: bool, allow_origin: bytes | None, allow_credentials: bytes | None) -> None:
+def test_outcome_matrix(
+    origins: list[str], credentials: bool, allow_origin: bytes | None, allow_credentials: bytes | None
+) -> None:
     cors = policy(allow_origins=origins, allow_credentials=credentials)
     actual = cors.actual_headers(A)
     status, pre_headers, body = cors.preflight(A, "GET", None)
@@ -276,7 +295,14 @@ def test_trusted_suffix_attack() -> None:
         (["*", "null"], True, False),
         ([A], True, False),
     ],
-    ids=["explicit-creds", "explicit-no-creds", "wildcard-creds", "wildcard-no-creds", "wildcard-and-null", "not-listed"],
+    ids=[
+        "explicit-creds",
+        "explicit-no-creds",
+        "wildcard-creds",
+        "wildcard-no-creds",
+        "wildcard-and-null",
+        "not-listed",
+    ],
 )
 def test_null_origin(origins: list[str], credentials: bool, allowed: bool) -> None:
     cors = policy(allow_origins=origins, allow_credentials=credentials)
@@ -374,7 +400,19 @@ def test_preflight_refused_origin_checked_before_method() -> None:
         (None, None),
         (" , ", None),
     ],
-    ids=["single", "list", "whitespace-normalised", "crlf", "lf", "space-inside", "semicolon", "non-ascii", "empty", "absent", "only-commas"],
+    ids=[
+        "single",
+        "list",
+        "whitespace-normalised",
+        "crlf",
+        "lf",
+        "space-inside",
+        "semicolon",
+        "non-ascii",
+        "empty",
+        "absent",
+        "only-commas",
+    ],
 )
 def test_preflight_echoes_requested_headers_when_list_empty(requested: str | None, echoed: bytes | None) -> None:
     status, headers, _ = policy(allow_origins=[A], allow_headers=[]).preflight(A, "POST", requested)

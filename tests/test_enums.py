@@ -61,5 +61,5 @@ def test_media_type_exact_members() -> None:
     assert MediaType.APPLICATION_JSON == "application/json"
     assert MediaType.NO_CONTENT == "empty"
     assert MediaType.APPLICATION_X_WWW_FORM_URLENCODED == "application/x-www-form-urlencoded"
-    assert list(MediaType)[0] is MediaType.APPLICATION_X_WWW_FORM_URLENCODED
+    assert next(iter(MediaType)) is MediaType.APPLICATION_X_WWW_FORM_URLENCODED
     assert list(MediaType)[-1] is MediaType.NO_CONTENT

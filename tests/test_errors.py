@@ -70,7 +70,9 @@ class Handlers(ExceptionHandler):
     @handles(NotFound)
     def not_found(self, req: Request, exc: NotFound) -> Response:
         """Sync handlers work too; MethodNotAllowed is a NotFound."""
-        return req.response.json({"missing": req.path, "405": isinstance(exc, MethodNotAllowed)}).status(exc.status_code)
+        return req.response.json({"missing": req.path, "405": isinstance(exc, MethodNotAllowed)}).status(
+            exc.status_code
+        )
 
     @handles(ValidationError)
     async def invalid(self, req: Request, exc: ValidationError) -> Response:

@@ -70,10 +70,13 @@ async def test_bad_requests_are_not_500(
     assert (await client.request(method, url, json=body)).status_code == status
 
 
-def test_cli_migrations_in_cli_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_migrations_in_cli_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The README's cli.py flow: db-init, db-migrate, db-upgrade on the example's models."""
     monkeypatch.setenv("SQL_DATABASE", json.dumps({
-        "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/books.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "migrations"),
+        "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/books.db",
+        "ALEMBIC_MIGRATION_DIR": str(tmp_path / "migrations"),
     }))
     cli_app = Application(cli_mode=True)
     for argv in (["db-init"], ["db-migrate", "--message", "books"], ["db-upgrade"], ["db-current"]):

@@ -57,7 +57,9 @@ async def test_missing_item_is_404_from_the_exception_handler(client: PateraTest
 
 async def test_invalid_bodies(client: PateraTestClient) -> None:
     assert (await client.post("/api/v1/items", json={"name": "", "price": -1})).status_code == 422
-    assert (await client.post("/api/v1/items", content=b"{", headers={"content-type": "application/json"})).status_code == 400
+    assert (
+        await client.post("/api/v1/items", content=b"{", headers={"content-type": "application/json"})
+    ).status_code == 400
     assert (await client.post("/api/v1/items", content=b"x", headers={"content-type": "text/plain"})).status_code == 415
 
 

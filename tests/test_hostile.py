@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from ._servers import hypercorn_server
 from patera import BaseConfig, MediaType, Patera, Request, Response, app
 from patera.controller import Controller, consumes, get, path, post
 
+from ._servers import hypercorn_server
 from .conftest import build_app
 
 HANG_GUARD = 10.0
@@ -155,7 +155,15 @@ def repeated(unit: bytes, count: int, chunk: int = 64 * 1024) -> Iterator[bytes]
 def part(name: str, value: bytes, filename: str | None = None, extra: bytes = b"") -> bytes:
     disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
     return (
-        b"--" + BOUNDARY + b"\r\nContent-Disposition: " + disposition.encode() + b"\r\n" + extra + b"\r\n" + value + b"\r\n"
+        b"--"
+        + BOUNDARY
+        + b"\r\nContent-Disposition: "
+        + disposition.encode()
+        + b"\r\n"
+        + extra
+        + b"\r\n"
+        + value
+        + b"\r\n"
     )
 
 
@@ -335,7 +343,10 @@ async def test_2_one_gigabyte_field_413_early(hostile_app: Patera) -> None:
     tracemalloc.start()
     try:
         r = await call(
-            hostile_app, "POST", "/h/form", mp_headers(total),
+            hostile_app,
+            "POST",
+            "/h/form",
+            mp_headers(total),
             lazy(head, repeated(b"A", size, 256 * 1024), b"\r\n", CLOSE),
         )
         _, peak = tracemalloc.get_traced_memory()
@@ -353,8 +364,10 @@ async def test_2_gigabyte_field_under_hypercorn_answered_while_uploading(hostile
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="big"\r\n\r\n'
         writer.write(
-            b"POST /h/form HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + MULTIPART
-            + b"\r\nContent-Length: %d\r\n\r\n" % (1 << 30) + head
+            b"POST /h/form HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            + MULTIPART
+            + b"\r\nContent-Length: %d\r\n\r\n" % (1 << 30)
+            + head
         )
         sent = 0
 
@@ -394,11 +407,17 @@ async def test_3_million_urlencoded_pairs_413(hostile_app: Patera) -> None:
 
 @pytest.mark.parametrize(
     ("unit", "message"),
-    [(b"a=1&", "Too many form fields"), (b"&", "Too many form fields"), (b"k", "Form field too large"),
-     (b"%41", "Form field too large")],
+    [
+        (b"a=1&", "Too many form fields"),
+        (b"&", "Too many form fields"),
+        (b"k", "Form field too large"),
+        (b"%41", "Form field too large"),
+    ],
     ids=["pairs", "empty-pairs", "endless-key", "endless-escapes"],
 )
-async def test_3_gigabyte_urlencoded_refused_early_bounded_memory(hostile_app: Patera, unit: bytes, message: str) -> None:
+async def test_3_gigabyte_urlencoded_refused_early_bounded_memory(
+    hostile_app: Patera, unit: bytes, message: str
+) -> None:
     tracemalloc.start()
     try:
         r = await call(hostile_app, "POST", "/h/form", URLENCODED, repeated(unit, (1 << 30) // len(unit), 256 * 1024))
@@ -461,8 +480,21 @@ async def test_4_fewer_bytes_than_content_length(hostile_app: Patera) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [b"-1", b"+10", b"1_0", "١٠".encode(), b"0x10", b"1e1", b"10, 10", b"", b" ", b"9" * 5000, b"0" * 5000 + b"10"],
-    ids=["negative", "plus", "underscore", "arabic-indic", "hex", "exp", "list", "empty", "space", "5000-digits", "zero-padded"],
+    "value",
+    [b"-1", b"+10", b"1_0", "١٠".encode(), b"0x10", b"1e1", b"10, 10", b"", b" ", b"9" * 5000, b"0" * 5000 + b"10"],
+    ids=[
+        "negative",
+        "plus",
+        "underscore",
+        "arabic-indic",
+        "hex",
+        "exp",
+        "list",
+        "empty",
+        "space",
+        "5000-digits",
+        "zero-padded",
+    ],
 )
 async def test_4_unparseable_content_length_400(hostile_app: Patera, value: bytes) -> None:
     r = await call(hostile_app, "POST", "/h/raw", [(b"content-length", value)], b"0123456789")
@@ -480,8 +512,7 @@ async def test_4_lying_content_length_under_hypercorn(limited_app: Patera) -> No
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(
-                b"POST /h/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-                b"Connection: close\r\n\r\n"
+                b"POST /h/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             )
             chunk = b"z" * 65536
             for _ in range(4):  # 256 KiB > 100 kB limit
@@ -493,8 +524,10 @@ async def test_4_lying_content_length_under_hypercorn(limited_app: Patera) -> No
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         for bad in (b"-1", b"+10", b"1_0"):
             answer = await raw_http(
-                port, b"POST /h/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + bad
-                + b"\r\nConnection: close\r\n\r\n0123456789"
+                port,
+                b"POST /h/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                + bad
+                + b"\r\nConnection: close\r\n\r\n0123456789",
             )
             assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
 
@@ -525,7 +558,10 @@ async def test_5_boundary_lookalikes_in_file_content(hostile_app: Patera, unit: 
     count = (4 * MiB) // len(unit)
     head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="f"; filename="x.bin"\r\n\r\n'
     r = await call(
-        hostile_app, "POST", "/h/files", mp_headers(),
+        hostile_app,
+        "POST",
+        "/h/files",
+        mp_headers(),
         lazy(repeated(unit, 1000, chunk), b"\r\n", head, repeated(unit, count, chunk), b"\r\n", CLOSE),
     )
     assert r.status == 200, r.body
@@ -550,8 +586,18 @@ async def test_5_boundary_lookalikes_in_file_content(hostile_app: Patera, unit: 
         b'multipart/form-data; boundary=""',
         b"multipart/form-data",
     ],
-    ids=["10kB", "10kB-quoted", "escaped-quotes", "backslashes", "open-quotes", "many-params", "ext-percent",
-         "empty", "empty-quoted", "missing"],
+    ids=[
+        "10kB",
+        "10kB-quoted",
+        "escaped-quotes",
+        "backslashes",
+        "open-quotes",
+        "many-params",
+        "ext-percent",
+        "empty",
+        "empty-quoted",
+        "missing",
+    ],
 )
 async def test_6_hostile_boundary_400(hostile_app: Patera, content_type: bytes) -> None:
     r = await call(hostile_app, "POST", "/h/form", [(b"content-type", content_type)], part("a", b"1") + CLOSE)
@@ -570,11 +616,25 @@ async def test_6_hostile_boundary_400(hostile_app: Patera, content_type: bytes) 
         (MULTIPART, part("_charset_", b"idna") + part("a", b"\xff..") + CLOSE),
         (MULTIPART, part("_charset_", b"rot13") + part("a", b"\xff..") + CLOSE),
         (MULTIPART, part("_charset_", b"undefined") + part("a", b"x") + CLOSE),
-        (MULTIPART, b"--" + BOUNDARY + b"\r\nContent-Disposition: form-data; name=\"f\"; filename*=idna''%ff..\r\n\r\nx\r\n"
-         + CLOSE),
+        (
+            MULTIPART,
+            b"--"
+            + BOUNDARY
+            + b"\r\nContent-Disposition: form-data; name=\"f\"; filename*=idna''%ff..\r\n\r\nx\r\n"
+            + CLOSE,
+        ),
     ],
-    ids=["ue-idna", "ue-undefined", "ue-base64", "ue-nul", "part-idna", "form-idna", "form-rot13", "form-undefined",
-         "filename-idna"],
+    ids=[
+        "ue-idna",
+        "ue-undefined",
+        "ue-base64",
+        "ue-nul",
+        "part-idna",
+        "form-idna",
+        "form-rot13",
+        "form-undefined",
+        "filename-idna",
+    ],
 )
 async def test_6_client_named_codecs_never_500(hostile_app: Patera, content_type: bytes, body: bytes) -> None:
     r = await call(hostile_app, "POST", "/h/form", [(b"content-type", content_type)], body)
@@ -732,8 +792,12 @@ async def test_11_disconnect_mid_body_removes_spooled_files(
     head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n\r\n'
     with tracked_spool_files(monkeypatch, tmp_path) as created:
         r = await call(
-            hostile_app, "POST", "/h/files", mp_headers(),
-            lazy(head, repeated(b"q", 20 * MiB, 256 * 1024)), disconnect_after_body=True,
+            hostile_app,
+            "POST",
+            "/h/files",
+            mp_headers(),
+            lazy(head, repeated(b"q", 20 * MiB, 256 * 1024)),
+            disconnect_after_body=True,
         )
         assert created, "the upload should have been spooled to disk before the disconnect"
         await wait_closed(created, tmp_path)
@@ -813,8 +877,10 @@ async def test_11_disconnect_under_hypercorn(
             head = b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n\r\n'
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(
-                b"POST /h/files HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + MULTIPART
-                + b"\r\nContent-Length: 100000000\r\n\r\n" + head
+                b"POST /h/files HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                + MULTIPART
+                + b"\r\nContent-Length: 100000000\r\n\r\n"
+                + head
             )
             for _ in range(40):  # 10 MiB: past the spool size and a write batch
                 writer.write(b"q" * (256 * 1024))
@@ -830,8 +896,10 @@ async def test_11_disconnect_under_hypercorn(
             body = part("big", b"u" * (3 * MiB), filename="big.bin") + CLOSE
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(
-                b"POST /h/upload-then-stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + MULTIPART
-                + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+                b"POST /h/upload-then-stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                + MULTIPART
+                + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+                + body
             )
             await writer.drain()
             await asyncio.wait_for(reader.readexactly(4096), HANG_GUARD)
@@ -916,8 +984,22 @@ def static_app(static_root: Path) -> Patera:
         "/static/a.txt\x00",
         "/static/" + "/".join([".."] * 50) + "/etc/passwd",
     ],
-    ids=["pct-2f", "dotdot", "pct-2e", "sibling-prefix", "sibling-backslash", "symlink-out", "unc", "unc-backslash",
-         "drive", "drive-relative", "con", "con-ext", "nul", "deep-dotdot"],
+    ids=[
+        "pct-2f",
+        "dotdot",
+        "pct-2e",
+        "sibling-prefix",
+        "sibling-backslash",
+        "symlink-out",
+        "unc",
+        "unc-backslash",
+        "drive",
+        "drive-relative",
+        "con",
+        "con-ext",
+        "nul",
+        "deep-dotdot",
+    ],
 )
 async def test_12_static_escapes_404(static_app: Patera, target: str) -> None:
     r = await call(static_app, "GET", target)
@@ -958,8 +1040,19 @@ async def test_13_ten_thousand_ranges_full_200(static_app: Patera) -> None:
         (b"bytes=100-", 416),
         (b"items=0-1", 200),
     ],
-    ids=["arabic-digits", "suffix-zero", "two", "plus", "underscore", "huge-start", "huge-end", "dashes",
-         "spaces", "past-end", "unit"],
+    ids=[
+        "arabic-digits",
+        "suffix-zero",
+        "two",
+        "plus",
+        "underscore",
+        "huge-start",
+        "huge-end",
+        "dashes",
+        "spaces",
+        "past-end",
+        "unit",
+    ],
 )
 async def test_13_hostile_ranges(static_app: Patera, value: bytes, status: int) -> None:
     r = await call(static_app, "GET", "/static/a.txt", [(b"range", value)])
@@ -986,12 +1079,18 @@ async def test_14_if_none_match_wins_over_if_modified_since(static_app: Patera) 
     r = await call(static_app, "GET", "/static/a.txt", [(b"if-none-match", etag), (b"if-modified-since", stale)])
     assert r.status == 304 and r.body == b""
     # other tag, fresh date: 200 (a fresh date must not override a non-matching tag)
-    r = await call(static_app, "GET", "/static/a.txt", [(b"if-none-match", b'"nope"'), (b"if-modified-since", modified)])
+    r = await call(
+        static_app, "GET", "/static/a.txt", [(b"if-none-match", b'"nope"'), (b"if-modified-since", modified)]
+    )
     assert r.status == 200 and r.body == b"0123456789" * 10
     # garbage dates never break anything
     for date in (
-        b"\xff" * 100, b"Thu, 99 Foo 99999 99:99:99 GMT", b"9" * 5000, b"Mon, 01 Jan 99999999999 00:00:00 GMT",
-        b"Mon, 01 Jan " + b"9" * 5000 + b" 00:00:00 GMT", b"Mon, -1 Jan 1970 00:00:00 GMT",
+        b"\xff" * 100,
+        b"Thu, 99 Foo 99999 99:99:99 GMT",
+        b"9" * 5000,
+        b"Mon, 01 Jan 99999999999 00:00:00 GMT",
+        b"Mon, 01 Jan " + b"9" * 5000 + b" 00:00:00 GMT",
+        b"Mon, -1 Jan 1970 00:00:00 GMT",
     ):
         for method in ("GET", "HEAD"):
             r = await call(static_app, method, "/static/a.txt", [(b"if-modified-since", date)])
@@ -1058,8 +1157,18 @@ async def test_16_handler_cannot_inject_headers(hostile_app: Patera, evil: str) 
     assert r.status == 200, r.body
     refused = set(json.loads(r.body)["refused"])
     expected = {
-        "set_header", "set_headers", "item", "add", "name", "redirect", "cookie_value", "cookie_domain",
-        "cookie_path", "send_file_headers", "stream_type", "domain_attribute",
+        "set_header",
+        "set_headers",
+        "item",
+        "add",
+        "name",
+        "redirect",
+        "cookie_value",
+        "cookie_domain",
+        "cookie_path",
+        "send_file_headers",
+        "stream_type",
+        "domain_attribute",
     }
     assert refused == expected
 
@@ -1150,9 +1259,18 @@ def cors_headers(r: Result) -> dict[bytes, list[bytes]]:
 
 @pytest.mark.parametrize(
     "origin",
-    [b"https://trusted.com.evil.io", b"https://evil.io/https://trusted.com", b"https://trusted.com@evil.io",
-     b"null", b"https://trusted.com, https://evil.io", b"https://TRUSTED.com.", b"http://trusted.com",
-     b"https://trusted.com:443.evil.io", b"https://trusted.com\tx", b"\xff" * 300],
+    [
+        b"https://trusted.com.evil.io",
+        b"https://evil.io/https://trusted.com",
+        b"https://trusted.com@evil.io",
+        b"null",
+        b"https://trusted.com, https://evil.io",
+        b"https://TRUSTED.com.",
+        b"http://trusted.com",
+        b"https://trusted.com:443.evil.io",
+        b"https://trusted.com\tx",
+        b"\xff" * 300,
+    ],
 )
 @pytest.mark.parametrize("preflight", [False, True])
 async def test_18_cors_lookalike_origins_refused(origin: bytes, preflight: bool) -> None:
@@ -1223,16 +1341,25 @@ async def test_19_int_converter_refuses_odd_digits(hostile_app: Patera, value: s
     ids=["host", "host-same", "cl-same", "cl-differ", "content-type", "origin"],
 )
 @pytest.mark.parametrize("target", ["/h/raw", "/h/json", "/nowhere"])
-async def test_20_duplicate_critical_headers_400(hostile_app: Patera, name: bytes, values: tuple[bytes, ...], target: str) -> None:
+async def test_20_duplicate_critical_headers_400(
+    hostile_app: Patera, name: bytes, values: tuple[bytes, ...], target: str
+) -> None:
     headers = [(name, v) for v in values if name != b"host"]
     host = None if name == b"host" else b"testserver"
     if name == b"host":
         headers = [(b"host", v) for v in values]
     r = await call(hostile_app, "POST", target, headers, b"{}\n", host=host)
     assert r.status == 400, r.body
-    assert r.body == b'{"status":"error","message":"Duplicate %s header"}' % {
-        b"host": b"Host", b"content-length": b"Content-Length", b"content-type": b"Content-Type", b"origin": b"Origin",
-    }[name]
+    assert (
+        r.body
+        == b'{"status":"error","message":"Duplicate %s header"}'
+        % {
+            b"host": b"Host",
+            b"content-length": b"Content-Length",
+            b"content-type": b"Content-Type",
+            b"origin": b"Origin",
+        }[name]
+    )
     assert r.consumed == 0
 
 

@@ -300,7 +300,8 @@ def test_stream_kwargs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_level_threshold(sink_ids: list[int]) -> None:
     seen: list[str] = []
-    sink_ids.append(FileLogger(FakeApp(FILE_LOGGER={"SINK": collecting(seen), "LEVEL": LogLevel.WARNING, "FORMAT": "{message}"})).configure())
+    config = {"SINK": collecting(seen), "LEVEL": LogLevel.WARNING, "FORMAT": "{message}"}
+    sink_ids.append(FileLogger(FakeApp(FILE_LOGGER=config)).configure())
     logger.info("quiet")
     logger.warning("loud")
     assert seen == ["loud"]
@@ -387,7 +388,9 @@ def test_get_filter_and_get_format_overrides(sink_ids: list[int]) -> None:
 
 def test_filter_sees_logger_name(sink_ids: list[int]) -> None:
     seen: list[str] = []
-    app = FakeApp(FILE_LOGGER={"SINK": collecting(seen), "FORMAT": "{message}", "FILTER": {"logger_name": "FileLogger"}})
+    app = FakeApp(
+        FILE_LOGGER={"SINK": collecting(seen), "FORMAT": "{message}", "FILTER": {"logger_name": "FileLogger"}}
+    )
     sink_ids.append(FileLogger(app).configure())
     logger.info("named")
     assert seen == ["named"]

@@ -197,7 +197,10 @@ async def test_handler_exception_travels_through_middleware_before_it_is_rendere
     async with PateraTestClient(make(DEBUG=debug), raise_app_exceptions=False) as client:
         r = await client.post("/mw/boom")
     assert r.status_code == 500
-    assert SEEN == [("Inner", "POST", "/mw/boom", False, "RuntimeError"), ("Outer", "POST", "/mw/boom", False, "RuntimeError")]
+    assert SEEN == [
+        ("Inner", "POST", "/mw/boom", False, "RuntimeError"),
+        ("Outer", "POST", "/mw/boom", False, "RuntimeError"),
+    ]
 
 
 # ---------------------------------------------------------------------- unmatched requests
@@ -243,9 +246,7 @@ async def test_runs_for_automatic_options() -> None:
 
 async def test_not_run_for_cors_preflight() -> None:
     async with PateraTestClient(make()) as client:
-        r = await client.options(
-            "/mw/hello", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
-        )
+        r = await client.options("/mw/hello", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "*"
     assert SEEN == []

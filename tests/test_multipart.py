@@ -174,7 +174,7 @@ async def test_python_multipart_case(case: str, chunker: Chunker) -> None:
         return
     if isinstance(expected, dict):
         assert "error" in expected
-        with pytest.raises(BadRequest, match="^Malformed multipart body: "):
+        with pytest.raises(BadRequest, match=r"^Malformed multipart body: "):
             await parse(body, ctype(boundary), chunker)
         return
     fields, files = await parse(body, ctype(boundary), chunker)
@@ -544,7 +544,7 @@ GOOD = (
     ids=["missing", "missing-with-params", "empty", "71-chars", "non-ascii", "no-header"],
 )
 async def test_bad_boundary_parameter(content_type: str | None) -> None:
-    with pytest.raises(BadRequest, match="^Malformed multipart body: "):
+    with pytest.raises(BadRequest, match=r"^Malformed multipart body: "):
         await parse(GOOD, content_type)  # type: ignore[arg-type]
 
 
@@ -560,31 +560,42 @@ MALFORMED = {
     "no-delimiter-at-all": b"just some text\r\n",
     "missing-final-delimiter": GOOD[: GOOD.rindex(b"--xYz--")],
     "final-delimiter-cut": GOOD[: GOOD.rindex(b"--xYz--") + 6],
-    "ends-in-headers": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\n",
-    "header-without-colon": b"--xYz\r\nContent-Disposition form-data; name=\"a\"\r\n\r\nv\r\n--xYz--",
-    "cr-without-lf": b"--xYz\r\nContent-Disposition: form-data;\r name=\"a\"\r\n\r\nv\r\n--xYz--",
-    "nameless-part": b"--xYz\r\nContent-Disposition: form-data; filename=\"x\"\r\n\r\nv\r\n--xYz--",
+    "ends-in-headers": b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n',
+    "header-without-colon": b'--xYz\r\nContent-Disposition form-data; name="a"\r\n\r\nv\r\n--xYz--',
+    "cr-without-lf": b'--xYz\r\nContent-Disposition: form-data;\r name="a"\r\n\r\nv\r\n--xYz--',
+    "nameless-part": b'--xYz\r\nContent-Disposition: form-data; filename="x"\r\n\r\nv\r\n--xYz--',
     "no-disposition": b"--xYz\r\nContent-Type: text/plain\r\n\r\nv\r\n--xYz--",
-    "attachment": b"--xYz\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--xYz--",
-    "bad-cte": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: gzip\r\n\r\nv\r\n--xYz--",
-    "bad-base64": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@@\r\n--xYz--",
-    "short-base64": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJ\r\n--xYz--",
-    "space-in-header-name": b"--xYz\r\nContent-Disposition : form-data; name=\"a\"\r\n\r\nv\r\n--xYz--",
-    "fold-without-header": b"--xYz\r\n x: y\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--xYz--",
+    "attachment": b'--xYz\r\nContent-Disposition: attachment; name="a"\r\n\r\nv\r\n--xYz--',
+    "bad-cte": (
+        b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n'
+        b"Content-Transfer-Encoding: gzip\r\n\r\nv\r\n--xYz--"
+    ),
+    "bad-base64": (
+        b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n@@@@\r\n--xYz--"
+    ),
+    "short-base64": (
+        b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nQUJ\r\n--xYz--"
+    ),
+    "space-in-header-name": b'--xYz\r\nContent-Disposition : form-data; name="a"\r\n\r\nv\r\n--xYz--',
+    "fold-without-header": b'--xYz\r\n x: y\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--xYz--',
     "near-miss-only": b"--xYz-X\r\n",
     # SPEC §5: an unterminated quoted parameter is a 400, not a field named `abc`
     # (python-multipart names it `"abc`, quote included).
-    "unterminated-name": b"--xYz\r\nContent-Disposition: form-data; name=\"abc\r\n\r\nv\r\n--xYz--\r\n",
-    "unterminated-filename": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"; filename=\"abc\r\n\r\nv\r\n--xYz--\r\n",
-    "unterminated-after-escape": b"--xYz\r\nContent-Disposition: form-data; name=\"a\\\"\r\n\r\nv\r\n--xYz--\r\n",
-    "unterminated-junk-param": b"--xYz\r\nContent-Disposition: form-data; name=\"a\"; x=\"y\r\n\r\nv\r\n--xYz--\r\n",
+    "unterminated-name": b'--xYz\r\nContent-Disposition: form-data; name="abc\r\n\r\nv\r\n--xYz--\r\n',
+    "unterminated-filename": (
+        b'--xYz\r\nContent-Disposition: form-data; name="a"; filename="abc\r\n\r\nv\r\n--xYz--\r\n'
+    ),
+    "unterminated-after-escape": b'--xYz\r\nContent-Disposition: form-data; name="a\\"\r\n\r\nv\r\n--xYz--\r\n',
+    "unterminated-junk-param": b'--xYz\r\nContent-Disposition: form-data; name="a"; x="y\r\n\r\nv\r\n--xYz--\r\n',
 }
 
 
 @pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
 @pytest.mark.parametrize("chunker", [whole, fixed(1)], ids=["whole", "1-byte"])
 async def test_malformed_body_is_400(body: bytes, chunker: Chunker) -> None:
-    with pytest.raises(BadRequest, match="^Malformed multipart body: ") as info:
+    with pytest.raises(BadRequest, match=r"^Malformed multipart body: ") as info:
         await parse(body, ctype(B), chunker)
     assert info.value.status_code == 400
 
@@ -600,7 +611,7 @@ async def test_every_truncation_is_400_and_never_hangs() -> None:
 
 
 async def test_truncated_stream_returns_quickly() -> None:
-    body = b"--xYz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n" + b"x" * 300_000
+    body = b'--xYz\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n' + b"x" * 300_000
 
     async def slow_source() -> AsyncIterator[bytes]:
         for chunk in fixed(65536)(body):
@@ -617,35 +628,39 @@ async def test_truncated_stream_returns_quickly() -> None:
 async def test_preamble_epilogue_and_padding_are_ignored() -> None:
     body = (
         b"\r\n\r\nThis is a preamble --xYzQ\r\n"
-        b"--xYz \t\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n"
-        b"--xYz--  \r\nepilogue --xYz\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\nw\r\n--xYz--"
+        b'--xYz \t\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n'
+        b'--xYz--  \r\nepilogue --xYz\r\nContent-Disposition: form-data; name="b"\r\n\r\nw\r\n--xYz--'
     )
     assert await parse(body, ctype(B), fixed(1)) == ([("a", "v")], [])
 
 
 async def test_near_misses_are_content() -> None:
     value = b"x\r\n--xYzQ\r\n--xYz-X\r\n--xYz\rX\r\n--xYz" + b" " * 65 + b"\r\n-xYz\r\n--xY"
-    body = b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n" + value + b"\r\n--xYz--"
+    body = b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + value + b"\r\n--xYz--"
     for chunker in (whole, fixed(1), fixed(7)):
         assert await parse(body, ctype(B), chunker) == ([("a", value.decode())], [])
 
 
 async def test_bare_lf_delimiters_and_headers() -> None:
-    body = b"--xYz\nContent-Disposition: form-data; name=\"a\"\n\nv\r\n--xYz\nContent-Disposition: form-data; name=\"b\"\n\nw\r\r\n--xYz--\n"
+    body = (
+        b'--xYz\nContent-Disposition: form-data; name="a"\n\nv\r\n'
+        b'--xYz\nContent-Disposition: form-data; name="b"\n\nw\r\r\n--xYz--\n'
+    )
     assert await parse(body, ctype(B), fixed(1)) == ([("a", "v"), ("b", "w\r")], [])
 
 
 async def test_file_vs_field_and_headers() -> None:
     body = (
-        b"--xYz\r\nContent-Disposition: form-data; name=\"empty\"; filename=\"\"\r\n\r\n\r\n"
-        b"--xYz\r\ncontent-disposition: form-data; name=\"f\"; filename=\"../../etc/pass\\x01wd\"\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="empty"; filename=""\r\n\r\n\r\n'
+        b'--xYz\r\ncontent-disposition: form-data; name="f"; filename="../../etc/pass\\x01wd"\r\n'
         b"Content-Type: text/csv\r\nX-Custom: yes\r\n\r\na,b\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"g\"; filename=\"a.txt\"; filename*=UTF-8''%E2%82%AC.txt\r\n\r\n\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="g"; filename="a.txt"; '
+        b"filename*=UTF-8''%E2%82%AC.txt\r\n\r\n\r\n"
         b"--xYz--"
     )
     fields, files = await parse_multipart(aiter_chunks(whole(body)), ctype(B), LIMITS)
     assert fields == []
-    (n1, f1), (n2, f2), (n3, f3) = files
+    (n1, f1), (n2, f2), (_, f3) = files
     assert (n1, f1.filename, f1.content_type, f1.size) == ("empty", "", "application/octet-stream", 0)
     assert (n2, f2.filename, f2.content_type) == ("f", "../../etc/pass\\x01wd", "text/csv")
     assert f2.headers == {
@@ -660,9 +675,10 @@ async def test_file_vs_field_and_headers() -> None:
 
 async def test_field_charsets() -> None:
     body = (
-        b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xe9t\xe9\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"_charset_\"\r\n\r\niso-8859-7\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"b\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xc3\xa9\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n\r\n\xe9t\xe9\r\n'
+        b'--xYz\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\niso-8859-7\r\n'
+        b'--xYz\r\nContent-Disposition: form-data; name="b"\r\n'
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xc3\xa9\r\n"
         b"--xYz--"
     )
     fields, _ = await parse(body, ctype(B))
@@ -675,11 +691,12 @@ async def test_field_charsets() -> None:
 @pytest.mark.parametrize("chunker", [whole, fixed(1), fixed(3)], ids=["whole", "1-byte", "3-byte"])
 async def test_transfer_encodings_are_decoded(chunker: Chunker) -> None:
     body = (
-        b"--xYz\r\nContent-Disposition: form-data; name=\"b64\"; filename=\"x\"\r\nContent-Transfer-Encoding: BASE64\r\n\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="b64"; filename="x"\r\n'
+        b"Content-Transfer-Encoding: BASE64\r\n\r\n"
         b"AAEC\r\nA/8=\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"qp\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="qp"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
         b"caf=C3=A9 =3D soft=\r\nbreak\r\n"
-        b"--xYz\r\nContent-Disposition: form-data; name=\"raw\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n=41\r\n"
+        b'--xYz\r\nContent-Disposition: form-data; name="raw"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n=41\r\n'
         b"--xYz--"
     )
     fields, files = await parse(body, ctype(B), chunker)
@@ -744,14 +761,14 @@ async def test_limits_are_413(chunker: Chunker) -> None:
 
 
 async def test_header_limit_applies_to_unfinished_line() -> None:
-    body = b"--xYz\r\nContent-Disposition: form-data; name=\"" + b"n" * 10_000
+    body = b'--xYz\r\nContent-Disposition: form-data; name="' + b"n" * 10_000
     with pytest.raises(RequestEntityTooLarge, match="Part header too large"):
         await parse(body, ctype(B), fixed(100), BodyLimits(max_part_header_size=8192))
 
 
 async def test_field_limit_counts_decoded_bytes() -> None:
     encoded = b"QUJD" * 5  # 15 decoded bytes
-    body = b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + encoded
+    body = b'--xYz\r\nContent-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + encoded
     fields, _ = await parse(body + b"\r\n--xYz--", ctype(B), whole, BodyLimits(max_form_memory_size=15))
     assert fields == [("a", "ABC" * 5)]
 
@@ -778,7 +795,7 @@ async def test_huge_field_fails_at_the_memory_limit_without_buffering() -> None:
 
     async def source() -> AsyncIterator[bytes]:  # a 1 GiB field, never materialised
         nonlocal consumed
-        yield b"--xYz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+        yield b'--xYz\r\nContent-Disposition: form-data; name="a"\r\n\r\n'
         for _ in range(16384):
             consumed += len(chunk)
             yield chunk
@@ -822,7 +839,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> type[Recording]:
 async def test_large_files_spool_off_the_event_loop(recording: type[Recording]) -> None:
     big = bytes(range(256)) * 20_000  # ~5 MB
     body = part("small", b"tiny", "s.txt") + part("big", big, "b.bin") + b"--xYz--"
-    fields, files = await parse_multipart(
+    _, files = await parse_multipart(
         aiter_chunks(fixed(65536)(body)), ctype(B), BodyLimits(form_spool_max_size=100_000)
     )
     (_, small), (_, large) = files
@@ -870,7 +887,10 @@ async def test_temp_files_are_closed_on_error(recording: type[Recording], failur
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ('multipart/form-data; boundary="x"; charset=utf-8', ("multipart/form-data", {"boundary": "x", "charset": "utf-8"})),
+        (
+            'multipart/form-data; boundary="x"; charset=utf-8',
+            ("multipart/form-data", {"boundary": "x", "charset": "utf-8"}),
+        ),
         ("Text/HTML", ("text/html", {})),
         ("", ("", {})),
         (None, ("", {})),
@@ -881,7 +901,7 @@ async def test_temp_files_are_closed_on_error(recording: type[Recording], failur
         ('form-data; filename="\\\\\\\\h\\\\s\\\\a"', ("form-data", {"filename": "\\\\h\\s\\a"})),
         ('form-data; name="C:\\Documents"', ("form-data", {"name": "C:\\Documents"})),  # only filename is IE-special
         ("form-data; filename*=UTF-8''%E2%82%AC.txt; filename=\"e.txt\"", ("form-data", {"filename": "€.txt"})),
-        ("a/b; junk; =x; ; q = 1 ;r=\"unterminated", ("a/b", {"q": "1", "r": "unterminated"})),
+        ('a/b; junk; =x; ; q = 1 ;r="unterminated', ("a/b", {"q": "1", "r": "unterminated"})),
         ('a/b; x="1" trailing; y=2', ("a/b", {"x": "1", "y": "2"})),
     ],
 )
@@ -890,7 +910,8 @@ def test_parse_options_header(value: str | None, expected: tuple[str, dict[str, 
 
 
 @pytest.mark.parametrize(
-    "value", ['form-data; name="abc', 'form-data; name="a"; filename="b', 'form-data; name="a\\"', 'x; y="\\'],
+    "value",
+    ['form-data; name="abc', 'form-data; name="a"; filename="b', 'form-data; name="a\\"', 'x; y="\\'],
 )
 def test_parse_options_header_strict_refuses_unterminated_quotes(value: str) -> None:
     with pytest.raises(ValueError, match="unterminated"):
@@ -915,9 +936,23 @@ from hypothesis import strategies as st  # noqa: E402
 
 _FRAGMENTS = st.sampled_from(
     [
-        b"--xYz", b"--xYz--", b"\r\n", b"\n", b"\r", b" ", b"--", b"Content-Disposition: form-data; name=\"a\"",
-        b"; filename=\"f\"", b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable",
-        b"QUJD", b"=4", b"=\r\n", b":", b"x", b"\x00\xff",
+        b"--xYz",
+        b"--xYz--",
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b" ",
+        b"--",
+        b'Content-Disposition: form-data; name="a"',
+        b'; filename="f"',
+        b"Content-Transfer-Encoding: base64",
+        b"Content-Transfer-Encoding: quoted-printable",
+        b"QUJD",
+        b"=4",
+        b"=\r\n",
+        b":",
+        b"x",
+        b"\x00\xff",
     ]
 )
 

@@ -48,9 +48,13 @@ def users_controller(nosqldb: NoSqlDatabase) -> type[Controller]:
         @consumes(MediaType.APPLICATION_JSON)
         @produces(MediaType.APPLICATION_JSON)
         @nosqldb.managed_database
-        async def create_user(self, req: Request, data: TestModel, db: Any, session: Any = None) -> Response[TestModelOut]:
+        async def create_user(
+            self, req: Request, data: TestModel, db: Any, session: Any = None
+        ) -> Response[TestModelOut]:
             """Consumes and produces json"""
-            await db.insert_one("users", {"email": data.email, "fullname": data.fullname, "age": data.age}, session=session)
+            await db.insert_one(
+                "users", {"email": data.email, "fullname": data.fullname, "age": data.age}, session=session
+            )
             return req.response.json({"message": "User added successfully", "status": "success"}).status(200)
 
         @post("/twice")
@@ -153,9 +157,18 @@ async def test_valid_operator_from_the_client(tmp_path: Path) -> None:
     ("config", "prefix"),
     [
         ({"NOSQL_DATABASE": {"BACKEND": "sqlite", "DATABASE_URI": "sqlite://", "INJECT_NAME": "store"}}, None),
-        ({"NOSQL_DATABASE_BACKEND": "patera.database.nosql.backends:SqliteDocumentBackend",
-          "NOSQL_DATABASE_DATABASE_URI": "sqlite:///:memory:", "NOSQL_DATABASE_DB_INJECT_NAME": "store"}, None),
-        ({"MY_NOSQL_DATABASE": {"DATABASE_URI": "sqlite://", "DB_INJECT_NAME": "store", "DATABASE_NAME": "main"}}, "MY_"),
+        (
+            {
+                "NOSQL_DATABASE_BACKEND": "patera.database.nosql.backends:SqliteDocumentBackend",
+                "NOSQL_DATABASE_DATABASE_URI": "sqlite:///:memory:",
+                "NOSQL_DATABASE_DB_INJECT_NAME": "store",
+            },
+            None,
+        ),
+        (
+            {"MY_NOSQL_DATABASE": {"DATABASE_URI": "sqlite://", "DB_INJECT_NAME": "store", "DATABASE_NAME": "main"}},
+            "MY_",
+        ),
     ],
     ids=["dict-with-aliases", "flat-keys-and-import-string", "variable-prefix"],
 )
@@ -205,7 +218,9 @@ def test_importing_the_extensions_pulls_in_no_optional_package() -> None:
         "import sys, patera.database.nosql, patera.ai_interface;"
         "print(sorted(m for m in ('pymongo', 'bson', 'httpx', 'sqlalchemy') if m in sys.modules))"
     )
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )
 
 
 # ---------------------------------------------------------------------- a user's own backend, README style
@@ -251,33 +266,54 @@ class DictBackend(AsyncNoSqlBackendBase):
     async def find_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any:
         return next((d for d in self.get_collection(collection) if self._match(d, filter)), None)
 
-    async def find_many(self, collection: str, filter: Mapping[str, Any] | None = None, *, session: Any = None,
-                        limit: int | None = None, skip: int | None = None, sort: Iterable[tuple[str, int]] | None = None,
-                        **kwargs: Any) -> list[Any]:
+    async def find_many(
+        self,
+        collection: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        session: Any = None,
+        limit: int | None = None,
+        skip: int | None = None,
+        sort: Iterable[tuple[str, int]] | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
         return [d for d in self.get_collection(collection) if self._match(d, filter)]
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any:
         self.get_collection(collection).append(dict(doc))
         return len(self.get_collection(collection))
 
-    async def insert_many(self, collection: str, docs: Iterable[Mapping[str, Any]], *, session: Any = None, **kwargs: Any) -> Any:
+    async def insert_many(
+        self, collection: str, docs: Iterable[Mapping[str, Any]], *, session: Any = None, **kwargs: Any
+    ) -> Any:
         return [await self.insert_one(collection, d) for d in docs]
 
-    async def update_one(self, collection: str, filter: Mapping[str, Any], update: Mapping[str, Any], *,
-                         upsert: bool = False, session: Any = None, **kwargs: Any) -> Any:
+    async def update_one(
+        self,
+        collection: str,
+        filter: Mapping[str, Any],
+        update: Mapping[str, Any],
+        *,
+        upsert: bool = False,
+        session: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         doc = await self.find_one(collection, filter)
         if doc is not None:
             doc.update(update.get("$set", {}))
         return doc is not None
 
-    async def delete_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any:
+    async def delete_one(
+        self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> Any:
         doc = await self.find_one(collection, filter)
         if doc is not None:
             self.get_collection(collection).remove(doc)
         return doc is not None
 
-    async def aggregate(self, collection: str, pipeline: Iterable[Mapping[str, Any]], *,
-                        session: Any = None, **kwargs: Any) -> list[Any]:
+    async def aggregate(
+        self, collection: str, pipeline: Iterable[Mapping[str, Any]], *, session: Any = None, **kwargs: Any
+    ) -> list[Any]:
         raise NotImplementedError
 
     async def execute_raw(self, *args: Any, **kwargs: Any) -> Any:
@@ -312,7 +348,9 @@ class MongomockBackend(MongoBackend):
 
 async def test_mongo_backend_through_the_extension() -> None:
     nosqldb = NoSqlDatabase()
-    application = build_app(NOSQL_DATABASE={"BACKEND": MongomockBackend, "DATABASE_URI": "mongodb://127.0.0.1", "DATABASE": "shop"})
+    application = build_app(
+        NOSQL_DATABASE={"BACKEND": MongomockBackend, "DATABASE_URI": "mongodb://127.0.0.1", "DATABASE": "shop"}
+    )
     nosqldb.init_app(application)
     application.register_controller(users_controller(nosqldb))
     async with PateraTestClient(application, raise_app_exceptions=False) as client:
@@ -323,11 +361,15 @@ async def test_mongo_backend_through_the_extension() -> None:
         assert (await nosqldb.execute_raw("ping"))["ok"] == 1.0
 
 
-@pytest.mark.parametrize(("hello", "expected"), [
-    ({"isWritablePrimary": True}, False),
-    ({"isWritablePrimary": True, "setName": "rs0"}, True),
-    ({"isWritablePrimary": True, "msg": "isdbgrid"}, True),
-], ids=["standalone", "replica-set", "mongos"])
+@pytest.mark.parametrize(
+    ("hello", "expected"),
+    [
+        ({"isWritablePrimary": True}, False),
+        ({"isWritablePrimary": True, "setName": "rs0"}, True),
+        ({"isWritablePrimary": True, "msg": "isdbgrid"}, True),
+    ],
+    ids=["standalone", "replica-set", "mongos"],
+)
 async def test_transactions_detected_from_the_topology(hello: dict[str, Any], expected: bool) -> None:
     client = AsyncMongomockClient()
 
@@ -392,8 +434,21 @@ async def test_concurrent_managed_transactions_are_serialised(tmp_path: Path) ->
 
 def test_abstract_methods_are_exactly_the_readme_ones() -> None:
     readme = {
-        "configure_from_app", "connect", "disconnect", "database_handle", "supports_transactions", "start_session",
-        "with_transaction", "get_collection", "find_one", "find_many", "insert_one", "insert_many", "update_one",
-        "delete_one", "aggregate", "execute_raw",
+        "configure_from_app",
+        "connect",
+        "disconnect",
+        "database_handle",
+        "supports_transactions",
+        "start_session",
+        "with_transaction",
+        "get_collection",
+        "find_one",
+        "find_many",
+        "insert_one",
+        "insert_many",
+        "update_one",
+        "delete_one",
+        "aggregate",
+        "execute_raw",
     }
     assert set(AsyncNoSqlBackendBase.__abstractmethods__) == readme

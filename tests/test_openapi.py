@@ -330,7 +330,8 @@ def test_response_models_hoisted_into_components(spec: dict[str, Any]) -> None:
 
 
 def test_same_named_models_get_distinct_keys(spec: dict[str, Any]) -> None:
-    report = resolve(spec, spec["paths"]["/forms/report"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+    ok = spec["paths"]["/forms/report"]["get"]["responses"]["200"]
+    report = resolve(spec, ok["content"]["application/json"]["schema"])
     catalog = resolve(spec, report["properties"]["catalog"]["items"])
     stock = resolve(spec, report["properties"]["stock"]["items"])
     assert report["properties"]["catalog"]["items"] != report["properties"]["stock"]["items"]
@@ -391,7 +392,10 @@ def test_request_bodies_for_every_consumes_type(spec: dict[str, Any]) -> None:
     }
     for op in (paths["/customers/"]["post"], paths["/forms/login"]["post"], paths["/forms/upload"]["post"]):
         responses = op["responses"]
-        assert resolve(spec, responses["422"]["content"]["application/json"]["schema"])["properties"]["data"]["type"] == "array"
+        assert (
+            resolve(spec, responses["422"]["content"]["application/json"]["schema"])["properties"]["data"]["type"]
+            == "array"
+        )
         assert "expected" in resolve(spec, responses["415"]["content"]["application/json"]["schema"])["properties"]
     assert "422" not in paths["/customers/{cid}/raw"]["patch"]["responses"]  # nothing to validate
     assert "415" in paths["/customers/{cid}/raw"]["patch"]["responses"]
@@ -407,7 +411,9 @@ def test_multipart_files_are_binary(spec: dict[str, Any]) -> None:
     assert props["title"]["type"] == "string"
     assert body["required"] is True
     # in JSON responses an UploadedFile is its summary object
-    out = resolve(spec, spec["paths"]["/forms/upload"]["post"]["responses"]["201"]["content"]["application/json"]["schema"])
+    out = resolve(
+        spec, spec["paths"]["/forms/upload"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    )
     assert out["properties"]["file"]["type"] == "object"
 
 
@@ -436,7 +442,10 @@ def test_framework_component_names_do_not_clobber_user_models() -> None:
     validate(spec)
     schemas = spec["components"]["schemas"]
     assert schemas["Error"]["properties"] == {"code": {"title": "Code", "type": "integer"}}
-    assert resolve(spec, spec["paths"]["/e/"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]) is not schemas["Error"]
+    assert (
+        resolve(spec, spec["paths"]["/e/"]["post"]["responses"]["400"]["content"]["application/json"]["schema"])
+        is not schemas["Error"]
+    )
 
 
 def test_unschemable_type_degrades_to_object() -> None:
@@ -453,7 +462,9 @@ def test_unschemable_type_degrades_to_object() -> None:
     spec = build_app(Odd).json_spec
     assert spec is not None
     validate(spec)
-    assert spec["paths"]["/o/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {"type": "object"}
+    assert spec["paths"]["/o/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "type": "object"
+    }
     assert "Address" in spec["components"]["schemas"]
 
 
@@ -508,7 +519,9 @@ async def test_custom_url_and_cdn() -> None:
 
 
 @pytest.mark.parametrize(
-    "config", [{"DEBUG": False}, {"OPEN_API": False}, {"DEBUG": False, "OPEN_API": False}], ids=["debug-off", "openapi-off", "both-off"]
+    "config",
+    [{"DEBUG": False}, {"OPEN_API": False}, {"DEBUG": False, "OPEN_API": False}],
+    ids=["debug-off", "openapi-off", "both-off"],
 )
 async def test_not_served_unless_debug_and_open_api(config: dict[str, Any]) -> None:
     application = build_app(Customers, **config)
@@ -580,9 +593,18 @@ async def test_docs_honour_asgi_root_path() -> None:
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/openapi/docs", "raw_path": b"/openapi/docs", "root_path": "/mount", "query_string": b"",
-        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/openapi/docs",
+        "raw_path": b"/openapi/docs",
+        "root_path": "/mount",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
     }
     await application(scope, receive, send)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body").decode()
@@ -591,11 +613,13 @@ async def test_docs_honour_asgi_root_path() -> None:
 
 def test_swagger_page_escapes() -> None:
     page = swagger_page(
-        title="<b>&", specs_url="/a</script><script>alert(1)//",
-        css_url='https://x/"y/swagger-ui.css', js_url='https://x/"y/swagger-ui-bundle.js',
+        title="<b>&",
+        specs_url="/a</script><script>alert(1)//",
+        css_url='https://x/"y/swagger-ui.css',
+        js_url='https://x/"y/swagger-ui-bundle.js',
     )
     assert "<b>&" not in page and "&lt;b&gt;&amp;" in page
-    assert 'https://x/&quot;y/swagger-ui.css' in page
+    assert "https://x/&quot;y/swagger-ui.css" in page
     assert "</script><script>alert" not in page
 
 

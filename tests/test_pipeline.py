@@ -133,7 +133,7 @@ async def test_routing_outcomes_reach_middleware_as_exceptions(method: str, url:
     async with PateraTestClient(application) as client:
         r = await client.request(method, url)
     assert r.status_code == status
-    assert CAUGHT == [raised]
+    assert [raised] == CAUGHT
 
 
 # ---------------------------------------------------------------------- every framework error type
@@ -154,9 +154,21 @@ FRAMEWORK_ERRORS = [
     # (type, method, url, headers, body)
     ("DuplicateHeader", "GET", "/p/ok", [("content-type", "a/b"), ("content-type", "c/d")], b""),
     ("CorsOriginRefused", "GET", "/p/ok", [("origin", "https://b.example")], b""),
-    ("PreflightMethodRefused", "OPTIONS", "/p/ok", [("origin", ORIGIN), ("access-control-request-method", "TRACE")], b""),
+    (
+        "PreflightMethodRefused",
+        "OPTIONS",
+        "/p/ok",
+        [("origin", ORIGIN), ("access-control-request-method", "TRACE")],
+        b"",
+    ),
     ("RangeNotSatisfiable", "GET", "/static/file.txt", [("range", "bytes=500-")], b""),
-    ("RequestEntityTooLarge", "POST", "/p/items", [("content-type", "application/json")], b'{"name": "' + b"x" * 200 + b'"}'),
+    (
+        "RequestEntityTooLarge",
+        "POST",
+        "/p/items",
+        [("content-type", "application/json")],
+        b'{"name": "' + b"x" * 200 + b'"}',
+    ),
     ("UnsupportedMediaType", "POST", "/p/items", [("content-type", "text/plain")], b"{}"),
     ("BadRequest", "POST", "/p/items", [("content-type", "application/json")], b"{nope"),
     ("ValidationError", "POST", "/p/items", [("content-type", "application/json")], b'{"name": 1}'),
@@ -166,7 +178,9 @@ FRAMEWORK_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "method", "url", "headers", "body"), FRAMEWORK_ERRORS, ids=[e[0] for e in FRAMEWORK_ERRORS])
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "headers", "body"), FRAMEWORK_ERRORS, ids=[e[0] for e in FRAMEWORK_ERRORS]
+)
 async def test_each_framework_error_can_be_replaced_with_handles(
     tmp_path: Any, kind: str, method: str, url: str, headers: list[tuple[str, str]], body: bytes
 ) -> None:
@@ -181,7 +195,9 @@ async def test_each_framework_error_can_be_replaced_with_handles(
     assert (r.status_code, r.json()) == (599, {"replaced": kind})
 
 
-@pytest.mark.parametrize(("kind", "method", "url", "headers", "body"), FRAMEWORK_ERRORS, ids=[e[0] for e in FRAMEWORK_ERRORS])
+@pytest.mark.parametrize(
+    ("kind", "method", "url", "headers", "body"), FRAMEWORK_ERRORS, ids=[e[0] for e in FRAMEWORK_ERRORS]
+)
 async def test_each_framework_error_has_its_default_answer_without_a_handler(
     tmp_path: Any, kind: str, method: str, url: str, headers: list[tuple[str, str]], body: bytes
 ) -> None:
@@ -254,9 +270,18 @@ async def _raw_asgi(application: Any, target: str) -> tuple[int, bytes]:
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": target, "raw_path": target.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": target,
+        "raw_path": target.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
     }
     await application(scope, receive, send)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])

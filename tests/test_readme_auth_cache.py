@@ -1,5 +1,5 @@
 """The original README's Authentication and Caching examples, as written (a dict stands in for the database)."""
-# ruff: noqa: UP006, UP035, UP045, C403, RUF012 - the README code is kept as its users wrote it
+# ruff: noqa: UP006, UP035, UP045 - the README code is kept as its users wrote it
 
 from __future__ import annotations
 
@@ -111,7 +111,9 @@ class UsersApi(Controller):
             if data["type"] == "websocket.disconnect":
                 break
             if data["type"] == "websocket.receive":
-                await req.res.send({"type": "websocket.send", "text": "Hello from server. Echo: " + data.get("text", "")})
+                await req.res.send(
+                    {"type": "websocket.send", "text": "Hello from server. Echo: " + data.get("text", "")}
+                )
 
 
 @path("/api/v1/admin", tags=["Admin"])
@@ -183,10 +185,17 @@ async def test_readme_authentication_flow() -> None:
     seed()
     async with PateraTestClient(application) as client:
         assert (await client.get("/api/v1/users/1")).json() == {"status": "error", "message": "Login required"}
-        assert (await client.post("/api/v1/users/login", json={"email": "uma@example.com", "password": "nope"})).status_code == 401
-        assert (await client.post("/api/v1/users/login", json={"email": "uma@example.com", "password": "pw-uma"})).status_code == 200
+        assert (
+            await client.post("/api/v1/users/login", json={"email": "uma@example.com", "password": "nope"})
+        ).status_code == 401
+        assert (
+            await client.post("/api/v1/users/login", json={"email": "uma@example.com", "password": "pw-uma"})
+        ).status_code == 200
         forbidden = await client.get("/api/v1/users/1")
-        assert (forbidden.status_code, forbidden.json()) == (403, {"status": "error", "message": "Missing user role(s)"})
+        assert (forbidden.status_code, forbidden.json()) == (
+            403,
+            {"status": "error", "message": "Missing user role(s)"},
+        )
         assert (await client.get("/api/v1/admin/ping")).status_code == 403
         async with client.websocket_connect("/api/v1/users/ws") as ws:  # logged in: accepted
             await ws.send_text("hi")

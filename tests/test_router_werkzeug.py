@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 werkzeug_routing = pytest.importorskip("werkzeug.routing")
+from urllib.parse import quote  # noqa: E402
+
 from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed  # noqa: E402
 from werkzeug.exceptions import NotFound as WzNotFound  # noqa: E402
 from werkzeug.routing import Map, Rule  # noqa: E402
@@ -32,7 +34,6 @@ from werkzeug.routing.converters import (  # noqa: E402
     UUIDConverter,
     ValidationError,
 )
-from urllib.parse import quote  # noqa: E402
 
 from patera._router import RequestRedirect, Router, _parse_args  # noqa: E402
 from patera.exceptions import DuplicateRoutePath, MethodNotAllowed, NotFound  # noqa: E402
@@ -139,7 +140,12 @@ class _SpecUUID(UUIDConverter):
 
 
 _CONVERTERS = {
-    "int": _SpecInt, "float": _SpecFloat, "any": _SpecAny, "uuid": _SpecUUID, "string": _SpecString, "default": _SpecString,
+    "int": _SpecInt,
+    "float": _SpecFloat,
+    "any": _SpecAny,
+    "uuid": _SpecUUID,
+    "string": _SpecString,
+    "default": _SpecString,
 }
 
 
@@ -164,7 +170,7 @@ def _wz_outcome(adapter: Any, path: str, method: str) -> tuple[Any, ...]:
     except WzRequestRedirect as exc:
         prefix = "http://localhost"
         assert exc.new_url.startswith(prefix), exc.new_url
-        return ("redirect", exc.new_url[len(prefix):])
+        return ("redirect", exc.new_url[len(prefix) :])
     except WzMethodNotAllowed as exc:
         return ("405", frozenset(exc.valid_methods or ()))
     except WzNotFound:
@@ -212,11 +218,19 @@ def _converter(rnd: random.Random) -> str:
     if kind == "string":
         return rnd.choice(["string", "string(length=2)", "string(minlength=2, maxlength=3)", "string(maxlength=1)"])
     if kind == "int":
-        return rnd.choice(["int", "int(signed=True)", "int(fixed_digits=3)", "int(min=1, max=10)",
-                           "int(fixed_digits=2, signed=True)", "int(max=99)"])
+        return rnd.choice(
+            [
+                "int",
+                "int(signed=True)",
+                "int(fixed_digits=3)",
+                "int(min=1, max=10)",
+                "int(fixed_digits=2, signed=True)",
+                "int(max=99)",
+            ]
+        )
     if kind == "float":
         return rnd.choice(["float", "float(signed=True)", "float(min=0.5, max=2.5)"])
-    return rnd.choice(['any(a, b)', 'any(me, "b c", x)', "any(users, items)"])
+    return rnd.choice(["any(a, b)", 'any(me, "b c", x)', "any(users, items)"])
 
 
 def _gen_rule(rnd: random.Random) -> str:
@@ -302,7 +316,7 @@ def _mutate(rnd: random.Random, path: str) -> str:
         return path[:-1] if path.endswith("/") and len(path) > 1 else path + "/"
     if roll == 1 and "/" in path:
         idx = rnd.choice([i for i, ch in enumerate(path) if ch == "/"])
-        return path[:idx] + "/" * rnd.randint(2, 3) + path[idx + 1:]
+        return path[:idx] + "/" * rnd.randint(2, 3) + path[idx + 1 :]
     if roll == 2:
         return "/" + path  # //evil.com style
     if roll == 3:
@@ -412,7 +426,7 @@ HAND_PICKED_RULES: list[tuple[str, frozenset[str], str]] = [
     ("/dir/<path:p>/", frozenset({"GET"}), "dir"),
     ("/f/<float(signed=True):x>", frozenset({"GET"}), "float"),
     ("/o/<uuid:id>", frozenset({"GET"}), "uuid"),
-    ("/k/<any(a, \"b c\"):k>", frozenset({"PUT"}), "any"),
+    ('/k/<any(a, "b c"):k>', frozenset({"PUT"}), "any"),
     ("/y/<int(fixed_digits=4, signed=True):y>", frozenset({"GET"}), "year"),
     ("/file.<ext>", frozenset({"GET"}), "ext"),
     ("/<a>-<b>", frozenset({"GET"}), "pair"),
@@ -421,14 +435,63 @@ HAND_PICKED_RULES: list[tuple[str, frozenset[str], str]] = [
     ("/evil.com/", frozenset({"GET"}), "evil"),
 ]
 HAND_PICKED_PATHS = [
-    "/", "", "//", "/users", "/users/", "//users/", "/users/me", "/users/me/", "/USERS/ME", "/users/42",
-    "/users/٤٢", "/users/42/", "/users/+1", "/users/1_000", "/users/" + "9" * 5000, "/users/7/posts",
-    "/users/11/posts", "/users/x/posts", "/files/", "/files/a", "/files/a/b/c.txt", "/files/a/b/edit",
-    "/files/a//b", "/files//a", "/dir/a/b", "/dir/a/b/", "/dir/a/b//", "/f/1.5", "/f/-1.5", "/f/1",
-    "/f/" + "9" * 400 + ".0", "/o/6F9619FF-8B86-D011-B42D-00C04FC964FF", "/o/6f9619ff-8b86-d011-b42d-00c04fc964f",
-    "/k/b c", "/k/a", "/k/d", "/y/2024", "/y/-2024", "/y/024", "/file.txt", "/file.", "/x-y", "/x-y-z",
-    "/s/en", "/s/eng", "/a/b", "/a//b", "/a///b/", "//evil.com/", "//evil.com", "///evil.com//x",
-    "/users//42", "/users/42//", "/a/b%2Fc", "/é", "/files/a\nb", "/\n",
+    "/",
+    "",
+    "//",
+    "/users",
+    "/users/",
+    "//users/",
+    "/users/me",
+    "/users/me/",
+    "/USERS/ME",
+    "/users/42",
+    "/users/٤٢",
+    "/users/42/",
+    "/users/+1",
+    "/users/1_000",
+    "/users/" + "9" * 5000,
+    "/users/7/posts",
+    "/users/11/posts",
+    "/users/x/posts",
+    "/files/",
+    "/files/a",
+    "/files/a/b/c.txt",
+    "/files/a/b/edit",
+    "/files/a//b",
+    "/files//a",
+    "/dir/a/b",
+    "/dir/a/b/",
+    "/dir/a/b//",
+    "/f/1.5",
+    "/f/-1.5",
+    "/f/1",
+    "/f/" + "9" * 400 + ".0",
+    "/o/6F9619FF-8B86-D011-B42D-00C04FC964FF",
+    "/o/6f9619ff-8b86-d011-b42d-00c04fc964f",
+    "/k/b c",
+    "/k/a",
+    "/k/d",
+    "/y/2024",
+    "/y/-2024",
+    "/y/024",
+    "/file.txt",
+    "/file.",
+    "/x-y",
+    "/x-y-z",
+    "/s/en",
+    "/s/eng",
+    "/a/b",
+    "/a//b",
+    "/a///b/",
+    "//evil.com/",
+    "//evil.com",
+    "///evil.com//x",
+    "/users//42",
+    "/users/42//",
+    "/a/b%2Fc",
+    "/é",
+    "/files/a\nb",
+    "/\n",
 ]
 
 
@@ -461,13 +524,62 @@ def test_differential_case_count() -> None:
 # arguments (its reader patched to accept them).
 
 _LITERALS = [
-    "0", "1", "2", "3", "4", "10", "007", "1_000", "1_0", "٣", "99999999999", "1" * 4400,
-    "1.5", "0.5", "2.", "2.0", "1e3", "1E2", "1.5e3", "1_0.5", ".5", "1e999", "inf", "nan",
-    "True", "False", "None", "true",
-    '"a"', "'b c'", '"1"', '"3"', '"x,y"', '"a/b"', "u'x'", 'r"y"', '""', "'-1'", '"a)b"', '"é"',
-    "a", "abc", "x.y", "é", "a1", "_",
-    "-5", "-1.5", "-0", "-1_0",
-    "-", "=", "@", "1x", "1,2", "1 2",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "10",
+    "007",
+    "1_000",
+    "1_0",
+    "٣",
+    "99999999999",
+    "1" * 4400,
+    "1.5",
+    "0.5",
+    "2.",
+    "2.0",
+    "1e3",
+    "1E2",
+    "1.5e3",
+    "1_0.5",
+    ".5",
+    "1e999",
+    "inf",
+    "nan",
+    "True",
+    "False",
+    "None",
+    "true",
+    '"a"',
+    "'b c'",
+    '"1"',
+    '"3"',
+    '"x,y"',
+    '"a/b"',
+    "u'x'",
+    'r"y"',
+    '""',
+    "'-1'",
+    '"a)b"',
+    '"é"',
+    "a",
+    "abc",
+    "x.y",
+    "é",
+    "a1",
+    "_",
+    "-5",
+    "-1.5",
+    "-0",
+    "-1_0",
+    "-",
+    "=",
+    "@",
+    "1x",
+    "1,2",
+    "1 2",
 ]
 _KEYS = ["min", "max", "signed", "fixed_digits", "length", "minlength", "maxlength", "bogus", "é", "1"]
 _SEPARATORS = [",", ", ", " , ", ",\t", ",  ", ",,"]
@@ -542,12 +654,56 @@ def _documented_refusal(rule: str) -> bool:
 
 
 _SEGMENTS = [
-    "0", "1", "7", "12", "123", "1234", "1000", "999", "1001", "-3", "-1000", "1.5", "-1.5", "0.5", "1000.0",
-    "a", "ab", "abc", "b c", "x,y", "1,2", "é", "y", "_", "", "x{-1}", "True", "6f9619ff-8b86-d011-b42d-00c04fc964ff",
-    "٣", "1" * 1000,
+    "0",
+    "1",
+    "7",
+    "12",
+    "123",
+    "1234",
+    "1000",
+    "999",
+    "1001",
+    "-3",
+    "-1000",
+    "1.5",
+    "-1.5",
+    "0.5",
+    "1000.0",
+    "a",
+    "ab",
+    "abc",
+    "b c",
+    "x,y",
+    "1,2",
+    "é",
+    "y",
+    "_",
+    "",
+    "x{-1}",
+    "True",
+    "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+    "٣",
+    "1" * 1000,
 ]
-_BUILD_VALUES: list[Any] = [0, 7, 12, 1000, -3, 1.5, -0.5, 1000.0, "a", "abc", "b c", "x,y", "", "é", True, None,
-                            uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")]
+_BUILD_VALUES: list[Any] = [
+    0,
+    7,
+    12,
+    1000,
+    -3,
+    1.5,
+    -0.5,
+    1000.0,
+    "a",
+    "abc",
+    "b c",
+    "x,y",
+    "",
+    "é",
+    True,
+    None,
+    uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+]
 
 
 def _wz_registers(rules: list[str]) -> Any:
@@ -619,7 +775,15 @@ def test_rule_definition_corpus_is_varied() -> None:
     for _ in range(500):
         odd = _gen_definition(rnd)
         wz, ours = _wz_registers([odd]) is not None, _we_register([odd]) is not None
-        key = "both accept" if wz and ours else "both refuse" if not (wz or ours) else "only patera" if ours else "only werkzeug"
+        key = (
+            "both accept"
+            if wz and ours
+            else "both refuse"
+            if not (wz or ours)
+            else "only patera"
+            if ours
+            else "only werkzeug"
+        )
         seen[key] += 1
     assert all(count > 0 for count in seen.values()), seen
 
@@ -628,7 +792,7 @@ _hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_PATH_ALPHABET = st.sampled_from(list("/ab.-_0129٣é%\n ") + ["users", "me", "files", "edit", "//"])
+_PATH_ALPHABET = st.sampled_from([*"/ab.-_0129٣é%\n ", "users", "me", "files", "edit", "//"])
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
@@ -637,7 +801,9 @@ def test_arbitrary_paths_match_werkzeug(strict: bool) -> None:
     router, adapter, _kept = _build_pair(HAND_PICKED_RULES, strict)
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(st.lists(_PATH_ALPHABET, max_size=12).map(lambda xs: "/" + "".join(xs)), st.sampled_from(["GET", "POST", "PUT"]))
+    @given(
+        st.lists(_PATH_ALPHABET, max_size=12).map(lambda xs: "/" + "".join(xs)), st.sampled_from(["GET", "POST", "PUT"])
+    )
     def check(path: str, method: str) -> None:
         assert _our_outcome(router, path, method) == _wz_outcome(adapter, path, method), (path, method)
 

@@ -247,9 +247,11 @@ async def test_query_builders_and_executors(session: AsyncSession) -> None:
     assert isinstance(q, AsyncQuery)
     assert await User.query(session).count() == 3
     assert [u.fullname for u in await User.query(session).order_by(User.id).all()] == ["Ada", "bob", "Cy"]
-    assert [u.fullname for u in await User.query(session).order_by_strings("fullname DESC").all()] == ["bob", "Cy", "Ada"]
+    by_name_desc = await User.query(session).order_by_strings("fullname DESC").all()
+    assert [u.fullname for u in by_name_desc] == ["bob", "Cy", "Ada"]
     assert (await User.query(session).where(User.fullname == "Cy").one()).email == "cy@x.io"
-    assert (await User.query(session).filter(User.id > 0, User.fullname != "Ada").order_by(User.id).first()).fullname == "bob"
+    first = await User.query(session).filter(User.id > 0, User.fullname != "Ada").order_by(User.id).first()
+    assert first.fullname == "bob"
     assert await User.query(session).filter_by(fullname="nobody").first() is None
     assert [u.fullname for u in await User.query(session).order_by(User.id).offset(1).limit(1).all()] == ["bob"]
     assert await User.query(session).like(User.email, "%@x.io").count() == 2
@@ -271,7 +273,7 @@ async def test_one_and_errors_roll_back_and_reraise(session: AsyncSession) -> No
     with pytest.raises(IntegrityError):
         await session.flush()
     await session.rollback()
-    with pytest.raises(Exception, match="no_such_column|no such column|does not exist"):
+    with pytest.raises(Exception, match=r"no_such_column|no such column|does not exist"):
         from sqlalchemy import text
 
         await User.query(session).where(text("no_such_column = 1")).all()

@@ -125,8 +125,12 @@ def test_command_prefix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_two_databases_with_their_own_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     app = build_app(
         MODELS=[MODEL],
-        SQL_DATABASE={"DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/a.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "a")},
-        LOGS_DATABASE={"DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/b.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "b")},
+        SQL_DATABASE={
+            "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/a.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "a")
+        },
+        LOGS_DATABASE={
+            "DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path}/b.db", "ALEMBIC_MIGRATION_DIR": str(tmp_path / "b")
+        },
     )
     main, logs = SqlDatabase(), SqlDatabase(db_name="logs", configs_name="LOGS_DATABASE")
     for ext in (main, Migrate(main), logs, Migrate(logs, command_prefix="logs-")):

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from ._servers import hypercorn_server
 from patera import BaseConfig, Patera, app, app_path
 from patera._cookies import http_date
 from patera.controller import Controller, get, path
@@ -23,6 +22,8 @@ from patera.request import Request
 from patera.response import Response
 from patera.static import UNSATISFIABLE, etag_for, parse_range, split_static_path, static_content_type
 from patera.testing import PateraTestClient
+
+from ._servers import hypercorn_server
 
 DATA = Path(__file__).parent / "data" / "static"
 HELLO = (DATA / "hello.txt").read_bytes()
@@ -380,9 +381,38 @@ async def test_safe_lookalikes_are_served(hostile_app: Patera, url: str, expecte
 
 @pytest.mark.parametrize(
     "name",
-    ["", "/etc/passwd", "a/../b", "..", "a\\b", "a\x00b", "C:x", "z:", "PRN", "prn.tar.gz", "COM1", "lpt9.x", "CONIN$", "./."],
-    ids=["empty", "absolute", "dotdot-middle", "dotdot", "backslash", "nul", "drive", "drive-lower",
-         "prn", "prn-double-ext", "com1", "lpt9", "conin", "only-dots"],
+    [
+        "",
+        "/etc/passwd",
+        "a/../b",
+        "..",
+        "a\\b",
+        "a\x00b",
+        "C:x",
+        "z:",
+        "PRN",
+        "prn.tar.gz",
+        "COM1",
+        "lpt9.x",
+        "CONIN$",
+        "./.",
+    ],
+    ids=[
+        "empty",
+        "absolute",
+        "dotdot-middle",
+        "dotdot",
+        "backslash",
+        "nul",
+        "drive",
+        "drive-lower",
+        "prn",
+        "prn-double-ext",
+        "com1",
+        "lpt9",
+        "conin",
+        "only-dots",
+    ],
 )
 def test_split_rejects_before_filesystem(name: str) -> None:
     with pytest.raises(StaticAssetNotFound):
@@ -391,8 +421,15 @@ def test_split_rejects_before_filesystem(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "parts"),
-    [("a/b.txt", ["a", "b.txt"]), ("a//b", ["a", "b"]), ("./a", ["a"]), (".hidden", [".hidden"]),
-     ("console.txt", ["console.txt"]), ("com10", ["com10"]), ("a..b", ["a..b"])],
+    [
+        ("a/b.txt", ["a", "b.txt"]),
+        ("a//b", ["a", "b"]),
+        ("./a", ["a"]),
+        (".hidden", [".hidden"]),
+        ("console.txt", ["console.txt"]),
+        ("com10", ["com10"]),
+        ("a..b", ["a..b"]),
+    ],
     ids=["plain", "double-slash", "leading-dot", "dotfile", "con-prefix-word", "com10", "dots-inside"],
 )
 def test_split_accepts_ordinary_names(name: str, parts: list[str]) -> None:
@@ -418,13 +455,19 @@ def _conditional_cases() -> Iterator[Any]:
     yield pytest.param({"If-Modified-Since": http_date(mtime + 3600)}, 304, id="ims-later")
     yield pytest.param({"If-Modified-Since": http_date(mtime - 3600)}, 200, id="ims-older")
     yield pytest.param({"If-Modified-Since": "not a date"}, 200, id="ims-garbage")
-    yield pytest.param({"If-None-Match": '"nope"', "If-Modified-Since": last_modified}, 200, id="inm-miss-beats-fresh-ims")
-    yield pytest.param({"If-None-Match": etag, "If-Modified-Since": http_date(mtime - 3600)}, 304, id="inm-hit-beats-stale-ims")
+    yield pytest.param(
+        {"If-None-Match": '"nope"', "If-Modified-Since": last_modified}, 200, id="inm-miss-beats-fresh-ims"
+    )
+    yield pytest.param(
+        {"If-None-Match": etag, "If-Modified-Since": http_date(mtime - 3600)}, 304, id="inm-hit-beats-stale-ims"
+    )
 
 
 @pytest.mark.parametrize(("headers", "status"), list(_conditional_cases()))
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-async def test_conditional_requests(client: PateraTestClient, method: str, headers: dict[str, str], status: int) -> None:
+async def test_conditional_requests(
+    client: PateraTestClient, method: str, headers: dict[str, str], status: int
+) -> None:
     etag, _, _ = _validators()
     r = await client.request(method, "/static/hello.txt", headers=headers)
     assert r.status_code == status
@@ -455,8 +498,17 @@ SIZE = len(HELLO)
         ("Bytes = 1-2", 1, 2),
         ("bytes=0-" + "9" * 5000, 0, SIZE - 1),
     ],
-    ids=["first-last", "one-byte", "open-end", "suffix", "suffix-larger", "end-clamped", "last-byte", "spacing-case",
-         "huge-last"],
+    ids=[
+        "first-last",
+        "one-byte",
+        "open-end",
+        "suffix",
+        "suffix-larger",
+        "end-clamped",
+        "last-byte",
+        "spacing-case",
+        "huge-last",
+    ],
 )
 async def test_single_range(client: PateraTestClient, header: str, first: int, last: int) -> None:
     r = await client.get("/static/hello.txt", headers={"Range": header})
@@ -480,10 +532,40 @@ async def test_unsatisfiable_range_is_416(client: PateraTestClient, header: str)
 
 @pytest.mark.parametrize(
     "header",
-    ["items=0-1", "bytes=0-1,3-4", "bytes=0-1, 3-4", "bytes=a-b", "bytes=5-2", "bytes=\u0661-\u0662", "bytes=\u00b2-3",
-     "bytes", "bytes=", "bytes=-", "bytes=0x1-2", "bytes=1", "bytes=+1-2", "bytes=1-2-3", "bytes=-+3"],
-    ids=["other-unit", "multi", "multi-space", "letters", "reversed", "arabic-digits", "superscript", "no-equals",
-         "empty-spec", "dash-only", "hex", "no-dash", "plus-sign", "two-dashes", "suffix-plus"],
+    [
+        "items=0-1",
+        "bytes=0-1,3-4",
+        "bytes=0-1, 3-4",
+        "bytes=a-b",
+        "bytes=5-2",
+        "bytes=\u0661-\u0662",
+        "bytes=\u00b2-3",
+        "bytes",
+        "bytes=",
+        "bytes=-",
+        "bytes=0x1-2",
+        "bytes=1",
+        "bytes=+1-2",
+        "bytes=1-2-3",
+        "bytes=-+3",
+    ],
+    ids=[
+        "other-unit",
+        "multi",
+        "multi-space",
+        "letters",
+        "reversed",
+        "arabic-digits",
+        "superscript",
+        "no-equals",
+        "empty-spec",
+        "dash-only",
+        "hex",
+        "no-dash",
+        "plus-sign",
+        "two-dashes",
+        "suffix-plus",
+    ],
 )
 async def test_ignored_range_gives_full_body(client: PateraTestClient, header: str) -> None:
     assert parse_range(header, SIZE) is None  # also as text, before any wire encoding

@@ -160,7 +160,11 @@ async def test_status_chaining_forms(client: PateraTestClient, url: str, status:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("plain", "<p>plain</p>"), ("<script>x</script>", "<p>&lt;script&gt;x&lt;/script&gt;</p>"), ('"&', "<p>&#34;&amp;</p>")],
+    [
+        ("plain", "<p>plain</p>"),
+        ("<script>x</script>", "<p>&lt;script&gt;x&lt;/script&gt;</p>"),
+        ('"&', "<p>&#34;&amp;</p>"),
+    ],
     ids=["plain", "script", "quote-amp"],
 )
 async def test_html_from_string_autoescapes(client: PateraTestClient, value: str, expected: str) -> None:
@@ -249,8 +253,10 @@ async def test_global_context_method_must_return_dict(kind: str, result: Any) ->
 
 async def test_framework_keys_win_over_caller_context() -> None:
     text = await render_template(
-        _SHARED, "{{ app.app_name }} {{ url_for('Static.get', filename='x.css') }} {{ len([1]) }}",
-        {"app": "caller", "url_for": "caller", "len": "caller"}, is_file=False,
+        _SHARED,
+        "{{ app.app_name }} {{ url_for('Static.get', filename='x.css') }} {{ len([1]) }}",
+        {"app": "caller", "url_for": "caller", "len": "caller"},
+        is_file=False,
     )
     assert text == "tpl-tests /static/x.css 1"
 
@@ -319,7 +325,11 @@ def test_environment_settings() -> None:
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -18,7 +18,12 @@ def make(data: bytes = b"hello world", **kw: object) -> UploadedFile:
 
 def test_attributes() -> None:
     f = make()
-    assert (f.filename, f.content_type, f.size, f.headers) == ("hello.txt", "text/plain", 11, {"content-type": "text/plain"})
+    assert (f.filename, f.content_type, f.size, f.headers) == (
+        "hello.txt",
+        "text/plain",
+        11,
+        {"content-type": "text/plain"},
+    )
     assert UploadedFile(b"", "").content_type == "application/octet-stream"
     assert "hello.txt" in repr(f)
 
@@ -138,7 +143,14 @@ def test_pydantic_accepts_uploaded_file_mapping_and_tuple() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [42, "just a string", {"filename": "x"}, {"filename": 1, "content": b""}, {"filename": "x", "content": "!!notb64"}, ("a",)],
+    [
+        42,
+        "just a string",
+        {"filename": "x"},
+        {"filename": 1, "content": b""},
+        {"filename": "x", "content": "!!notb64"},
+        ("a",),
+    ],
 )
 def test_pydantic_rejects_other_values(bad: object) -> None:
     with pytest.raises(ValidationError):
@@ -152,7 +164,10 @@ def test_pydantic_serialisation_and_json_input() -> None:
     assert form.attachment.read() == b"hi"
     summary = {"filename": "j.txt", "content_type": "text/plain", "size": 2}
     assert form.model_dump() == {"title": "t", "attachment": summary, "extras": []}
-    assert Form.model_validate(form.model_dump(exclude={"attachment"}) | {"attachment": form.attachment}).attachment.size == 2
+    assert (
+        Form.model_validate(form.model_dump(exclude={"attachment"}) | {"attachment": form.attachment}).attachment.size
+        == 2
+    )
     assert '"attachment":{"filename":"j.txt","content_type":"text/plain","size":2}' in form.model_dump_json()
 
 

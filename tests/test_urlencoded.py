@@ -51,7 +51,7 @@ def test_field_count_limit(as_text: bool) -> None:
     data = "&".join(f"f{i}=v" for i in range(11)) + "&&&"
     body = data if as_text else data.encode()
     assert len(parse_urlencoded(body, max_fields=11)) == 11
-    with pytest.raises(RequestEntityTooLarge, match="^Too many form fields$") as info:
+    with pytest.raises(RequestEntityTooLarge, match=r"^Too many form fields$") as info:
         parse_urlencoded(body, max_fields=10)
     assert info.value.status_code == 413
 
@@ -61,7 +61,7 @@ def test_field_size_limit(as_text: bool) -> None:
     data = "a=" + "x" * 10 + "&b=" + "%41" * 10
     body = data if as_text else data.encode()
     assert parse_urlencoded(body, max_field_size=10) == [("a", "x" * 10), ("b", "A" * 10)]  # decoded size counts
-    with pytest.raises(RequestEntityTooLarge, match="^Form field too large$"):
+    with pytest.raises(RequestEntityTooLarge, match=r"^Form field too large$"):
         parse_urlencoded(body, max_field_size=9)
 
 

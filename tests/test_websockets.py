@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from ._servers import hypercorn_server
 from patera import BaseConfig, Patera, Request, Response, app
 from patera.controller import Controller, development, get, path, socket
 from patera.controller.decorators import endpoint_spec
 from patera.exceptions import AuthenticationException, WebSocketDisconnect, abort
 from patera.testing import PateraTestClient, WebSocketRejected
 from patera.websockets import WebSocket
+
+from ._servers import hypercorn_server
 
 TIMEOUT = 5.0
 

@@ -173,7 +173,9 @@ async def send_chat_request(client: Any, settings: ProviderSettings, body: dict[
         retry_after: float | None = None
         status: int | None = None
         try:
-            request = client.build_request("POST", settings.url, json=body, headers=settings.headers(), timeout=settings.timeout)
+            request = client.build_request(
+                "POST", settings.url, json=body, headers=settings.headers(), timeout=settings.timeout
+            )
             response = await client.send(request, stream=stream)
         except httpx.TimeoutException:
             problem = f"did not answer within {settings.timeout:g}s"
@@ -190,11 +192,14 @@ async def send_chat_request(client: Any, settings: ProviderSettings, body: dict[
                 raise AiProviderError(f"AI provider {problem}", provider_status=status, attempts=attempt)
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
         if attempt > settings.max_retries:
-            raise AiProviderError(f"AI provider {problem} (gave up after {attempt} attempt(s))", provider_status=status, attempts=attempt)
+            raise AiProviderError(
+                f"AI provider {problem} (gave up after {attempt} attempt(s))", provider_status=status, attempts=attempt
+            )
         delay = retry_after if retry_after is not None else settings.backoff * 2 ** (attempt - 1)
         if delay > settings.max_delay:
             raise AiProviderError(
-                f"AI provider {problem}; it asked to retry after {delay:g}s, more than RETRY_MAX_DELAY ({settings.max_delay:g}s)",
+                f"AI provider {problem}; it asked to retry after {delay:g}s,"
+                f" more than RETRY_MAX_DELAY ({settings.max_delay:g}s)",
                 provider_status=status,
                 attempts=attempt,
             )
@@ -278,7 +283,9 @@ class ChatStream:
                     choice = (json.loads(data).get("choices") or [{}])[0]
                     piece = (choice.get("delta") or {}).get("content")
                 except (ValueError, AttributeError, IndexError, TypeError):
-                    raise AiProviderError(f"AI provider sent an unreadable stream event: {scrub(data[:120], self._secret)!r}") from None
+                    raise AiProviderError(
+                        f"AI provider sent an unreadable stream event: {scrub(data[:120], self._secret)!r}"
+                    ) from None
                 if choice.get("finish_reason"):
                     self.finish_reason = choice["finish_reason"]
                 if isinstance(piece, str) and piece:

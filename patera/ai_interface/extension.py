@@ -14,8 +14,8 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from .._background import run_sync_or_async
-from ..extension import BaseExtension, resolve_configs
 from ..exceptions import ImproperlyConfigured
+from ..extension import AppLike, BaseExtension, resolve_configs
 from ._provider import (
     ApiKey,
     ChatStream,
@@ -93,10 +93,12 @@ class AiInterface(BaseExtension, ABC):
                 self._tools.append(build_function_schema(method, marker["name"], marker["description"]))
                 self._tools_mapping[marker["name"]] = method
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         raw = resolve_configs(app, self._configs_name, self._variable_prefix or None)
         if not raw:
-            raise ImproperlyConfigured(f"Configurations for {self._variable_prefix}{self._configs_name} not found in app configurations")
+            raise ImproperlyConfigured(
+                f"Configurations for {self._variable_prefix}{self._configs_name} not found in app configurations"
+            )
         key = raw.get("API_KEY")
         check_header_value("AI_INTERFACE API_KEY", key if isinstance(key, str) else "")
         configs = self.validate_configs(raw, _AiInterfaceConfig)
@@ -206,7 +208,9 @@ class AiInterface(BaseExtension, ABC):
 
     # ------------------------------------------------------------------ tools
 
-    def build_function_schema(self, func: Callable[..., Any], func_name: str | None = None, description: str | None = None) -> dict[str, Any]:
+    def build_function_schema(
+        self, func: Callable[..., Any], func_name: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
         return build_function_schema(func, func_name, description)
 
     async def envoke_ai_tool(self, tool_name: str, *args: Any, **kwargs: Any) -> Any:

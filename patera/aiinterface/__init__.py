@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from ..ai_interface import *
+from ..ai_interface import *  # noqa: F403 - an alias package: exactly ai_interface.__all__
 from ..ai_interface import __all__ as __all__

@@ -66,7 +66,9 @@ def _json_segment(value: Mapping[str, Any]) -> str:
     return b64url_encode(json.dumps(value, separators=(",", ":"), default=default).encode())
 
 
-def encode_jwt(payload: Mapping[str, Any], secret_key: str | bytes, expires_in: int = 3600, *, now: float | None = None) -> str:
+def encode_jwt(
+    payload: Mapping[str, Any], secret_key: str | bytes, expires_in: int = 3600, *, now: float | None = None
+) -> str:
     """A compact HS256 JWT of ``payload`` with ``iat`` (now) and ``exp`` (now + ``expires_in``).
 
     ``datetime`` values of ``nbf``/``iat``/``exp`` become epoch seconds; ``iat`` and
@@ -77,9 +79,11 @@ def encode_jwt(payload: Mapping[str, Any], secret_key: str | bytes, expires_in: 
         RuntimeError: no secret key.
     """
     if not isinstance(payload, Mapping):
-        raise ValueError(f"JWT payload must be a dict, got {type(payload).__name__}")  # noqa: TRY004 - SPEC §17.1
+        raise ValueError(
+            f"JWT payload must be a dict, got {type(payload).__name__}"
+        )  # ValueError, not TypeError: SPEC §17.1
     if isinstance(expires_in, bool) or not isinstance(expires_in, int):
-        raise ValueError(f"expires_in must be an int number of seconds, got {expires_in!r}")  # noqa: TRY004
+        raise ValueError(f"expires_in must be an int number of seconds, got {expires_in!r}")
     key = _key_bytes(secret_key)
     issued = int(time.time() if now is None else now)
     claims = dict(payload)

@@ -125,7 +125,7 @@ def _verify_bcrypt(password: str, hashed: str) -> bool:
     """bcrypt hashes from older systems, checked only when ``bcrypt`` happens to be installed."""
     global _bcrypt_warned
     try:
-        import bcrypt  # type: ignore[import-not-found, unused-ignore]
+        import bcrypt
     except ImportError:
         if not _bcrypt_warned:
             _bcrypt_warned = True

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..extension import BaseExtension, resolve_configs
 from ..exceptions import InvalidJWTError
+from ..extension import AppLike, BaseExtension, resolve_configs
 from ._jwt import decode_jwt, encode_jwt
 from ._signing import hash_password, sign_value, unsign_value, verify_password
 from .guards import attach_guard, check_roles_given, make_login_guard, make_role_guard
@@ -18,7 +18,10 @@ from .guards import attach_guard, check_roles_given, make_login_guard, make_role
 __all__ = ("Authentication", "AuthenticationConfig")
 
 T = TypeVar("T")
-_ALIASES = {"AUTHENTICATION_ERROR_MSG": "AUTHENTICATION_ERROR_MESSAGE", "AUTHORIZATION_ERROR_MSG": "UNAUTHORIZED_ERROR_MESSAGE"}
+_ALIASES = {
+    "AUTHENTICATION_ERROR_MSG": "AUTHENTICATION_ERROR_MESSAGE",
+    "AUTHORIZATION_ERROR_MSG": "UNAUTHORIZED_ERROR_MESSAGE",
+}
 
 
 class AuthenticationConfig(BaseModel):
@@ -49,7 +52,7 @@ class Authentication(BaseExtension, ABC):
     def _self(self, req: Any) -> Authentication:
         return self
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         raw = resolve_configs(app, self._configs_name)
         for alias, key in _ALIASES.items():
             if alias in raw:
@@ -68,7 +71,9 @@ class Authentication(BaseExtension, ABC):
         """Whether ``user`` satisfies ``roles``; denies until overridden."""
         if not self._role_check_warned:
             self._role_check_warned = True
-            logger.warning("{}.role_check is not implemented: every role_required check is refused", type(self).__name__)
+            logger.warning(
+                "{}.role_check is not implemented: every role_required check is refused", type(self).__name__
+            )
         return False
 
     # ------------------------------------------------------------------ decorators

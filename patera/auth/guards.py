@@ -25,7 +25,14 @@ from ..exceptions import (
 if TYPE_CHECKING:
     from .authentication import Authentication
 
-__all__ = ("attach_guard", "check_roles_given", "login_required", "make_login_guard", "make_role_guard", "role_required")
+__all__ = (
+    "attach_guard",
+    "check_roles_given",
+    "login_required",
+    "make_login_guard",
+    "make_role_guard",
+    "role_required",
+)
 
 T = TypeVar("T")
 Guard = Callable[[Any], Awaitable[None]]
@@ -121,7 +128,9 @@ def login_required(target: T) -> T:
 
 def check_roles_given(roles: tuple[Any, ...]) -> None:
     """``@role_required`` without parentheses would silently replace the handler."""
-    if len(roles) == 1 and (inspect.isfunction(roles[0]) or isinstance(roles[0], type) and hasattr(roles[0], "get_endpoint_methods")):
+    if len(roles) == 1 and (
+        inspect.isfunction(roles[0]) or (isinstance(roles[0], type) and hasattr(roles[0], "get_endpoint_methods"))
+    ):
         raise TypeError("role_required takes the roles: write @role_required(Role.ADMIN, ...)")
 
 

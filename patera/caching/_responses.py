@@ -156,7 +156,8 @@ def storable_entry(res: Any, spec: EndpointSpec | None) -> tuple[dict[str, Any],
     if produces is not None and produces is not MediaType.NO_CONTENT:
         current = res.headers.get("content-type")
         if current is None:
-            res.headers["content-type"] = produces.value + ("; charset=utf-8" if produces.value.startswith("text/") else "")
+            charset = "; charset=utf-8" if produces.value.startswith("text/") else ""
+            res.headers["content-type"] = produces.value + charset
         elif current.partition(";")[0].strip().lower() != produces.value:
             return None  # the endpoint will log its @produces mismatch; not worth caching
     entry = response_entry(res, status)

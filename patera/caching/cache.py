@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..extension import BaseExtension, resolve_configs
 from ..controller.decorators import SPEC_ATTR, EndpointSpec
+from ..extension import AppLike, BaseExtension, resolve_configs
 from ..response import Response
 from ._responses import (
     RAW_HEADERS,
@@ -76,7 +76,9 @@ def resolve_backend(backend: Any) -> type[BaseCacheBackend]:
             spec = backend if ":" in backend else ":".join(backend.rsplit(".", 1))
             backend = load_import_string(spec)
     if not (isinstance(backend, type) and issubclass(backend, BaseCacheBackend)):
-        raise ValueError(f"Invalid configuration for CACHE: BACKEND must be a BaseCacheBackend subclass, got {backend!r}")  # noqa: TRY004
+        raise ValueError(
+            f"Invalid configuration for CACHE: BACKEND must be a BaseCacheBackend subclass, got {backend!r}"
+        )
     return backend
 
 
@@ -116,7 +118,7 @@ class Cache(BaseExtension):
 
     # ------------------------------------------------------------------ setup
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         raw = resolve_configs(app, self._base_name, self._variable_prefix)
         configs = self.validate_configs(raw, CacheConfig)
         backend_cls = resolve_backend(configs["BACKEND"])
@@ -155,7 +157,10 @@ class Cache(BaseExtension):
         if not self._failing:
             logger.warning(
                 "Cache backend {} failed on {} ({}: {}); serving without the cache until it recovers",
-                type(self.backend).__name__, what, type(exc).__name__, exc,
+                type(self.backend).__name__,
+                what,
+                type(exc).__name__,
+                exc,
             )
         else:
             logger.debug("Cache backend still failing on {}: {!r}", what, exc)
@@ -220,7 +225,7 @@ class Cache(BaseExtension):
 
     # ------------------------------------------------------------------ endpoint decorator
 
-    def cache(self, duration: int | None | Callable[..., Any] = None) -> Any:
+    def cache(self, duration: int | Callable[..., Any] | None = None) -> Any:
         """Serve the endpoint's response from the cache for ``duration`` seconds (default ``DURATION``).
 
         Put it directly above the handler (below ``@get`` and the other decorators). Keys

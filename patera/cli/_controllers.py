@@ -14,10 +14,20 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ..app import Patera
 
 __all__ = (
-    "ArgumentSpec", "CLIController", "CommandSpec", "argument", "collect_commands", "command", "command_sources", "run_cli",
+    "ArgumentSpec",
+    "CLIController",
+    "CommandSpec",
+    "argument",
+    "collect_commands",
+    "command",
+    "command_sources",
+    "run_cli",
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,7 +61,7 @@ class CommandSpec:
     owner: str = ""
 
 
-def command(command_name: str, help: str = "") -> Callable[[F], F]:  # noqa: A002 - README keyword
+def command(command_name: str, help: str = "") -> Callable[[F], F]:  # `help` shadows: README keyword
     """Expose a ``CLIController`` method as the subcommand ``command_name``."""
     if not isinstance(command_name, str) or not command_name.strip() or command_name.startswith("-"):
         raise ValueError(f"invalid command name {command_name!r}")
@@ -93,7 +103,7 @@ class CLIController:
         ValueError: a command name is used twice, here or by a controller registered earlier.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self._app = app
         mine = [spec.name for spec in _own_commands(self)]
         duplicates = {name for name in mine if mine.count(name) > 1}
@@ -103,7 +113,7 @@ class CLIController:
             raise ValueError(f"Duplicate CLI command name(s) {sorted(duplicates)} in {type(self).__name__}")
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     @property
@@ -151,7 +161,7 @@ def collect_commands(controllers: Sequence[Any]) -> list[CommandSpec]:
     return list(found.values())
 
 
-def command_sources(app: Any) -> list[Any]:
+def command_sources(app: Patera) -> list[Any]:
     """CLI controllers, then extensions that expose ``@command`` methods (e.g. ``Migrate``)."""
     sources = list(getattr(app, "cli_controllers", ()))
     extensions = getattr(app, "extensions", None) or {}
@@ -186,8 +196,9 @@ def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.
             has_default = param is not None and param.default is not inspect.Parameter.empty
             option = "--" + arg.name
             if arg.arg_type is bool:
-                cmd.add_argument(option, dest=arg.dest, action="store_true", default=argparse.SUPPRESS,
-                                 help=arg.description)
+                cmd.add_argument(
+                    option, dest=arg.dest, action="store_true", default=argparse.SUPPRESS, help=arg.description
+                )
                 continue
             cmd.add_argument(
                 option,
@@ -201,7 +212,7 @@ def build_parser(prog: str | None, commands: Sequence[CommandSpec]) -> argparse.
     return parser
 
 
-async def _invoke(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
+async def _invoke(app: Patera, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
     if lifespan:
         await app.startup()
     try:
@@ -216,14 +227,14 @@ async def _invoke(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan:
             await app.shutdown()
 
 
-def _execute(app: Any, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
+def _execute(app: Patera, spec: CommandSpec, kwargs: dict[str, Any], lifespan: bool) -> None:
     if not lifespan and not inspect.iscoroutinefunction(spec.handler):
         spec.handler(**kwargs)  # no event loop needed at all
     else:
         asyncio.run(_invoke(app, spec, kwargs, lifespan))
 
 
-def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = False) -> int:
+def run_cli(app: Patera, argv: Sequence[str] | None = None, *, lifespan: bool = False) -> int:
     """Parse ``argv`` and run the chosen command (``Patera.run_cli`` delegates here).
 
     Returns 0 on success or when no command was given (help is printed).
@@ -243,7 +254,7 @@ def run_cli(app: Any, argv: Sequence[str] | None = None, *, lifespan: bool = Fal
     spec = next(s for s in commands if s.name == name)
     try:
         _execute(app, spec, args, lifespan)
-    except Exception as exc:  # noqa: BLE001 - reported, then a non-zero exit
+    except Exception as exc:  # reported, then a non-zero exit
         if getattr(app, "debug", False):
             traceback.print_exception(exc, file=sys.stderr)
         print(f"Error: command {name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)

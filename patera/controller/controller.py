@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import UnexpectedDecorator
 from .decorators import HOOK_ATTR, SPEC_ATTR, EndpointSpec
+
+if TYPE_CHECKING:
+    from ..app import Patera
 
 __all__ = ("Controller",)
 
@@ -20,11 +23,13 @@ class Controller:
             if spec.method is None:
                 continue
             if spec.method in ("GET", "SOCKET") and spec.consumes is not None:
-                raise UnexpectedDecorator(f"{cls.__name__}.{name}: @consumes cannot be used with @{spec.method.lower()}")
+                raise UnexpectedDecorator(
+                    f"{cls.__name__}.{name}: @consumes cannot be used with @{spec.method.lower()}"
+                )
 
     def __init__(
         self,
-        app: Any,
+        app: Patera,
         url_path: str = "/",
         open_api_spec: bool = True,
         open_api_tags: list[str] | None = None,
@@ -36,7 +41,7 @@ class Controller:
         self._endpoints_map: dict[str, EndpointSpec] = dict(self.get_endpoint_methods())
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Patera:
         return self._app
 
     @property
@@ -74,7 +79,9 @@ class Controller:
 
 
 def _own_specs(cls: type) -> list[tuple[str, EndpointSpec]]:
-    return [(name, spec) for name, member in vars(cls).items() if (spec := getattr(member, SPEC_ATTR, None)) is not None]
+    return [
+        (name, spec) for name, member in vars(cls).items() if (spec := getattr(member, SPEC_ATTR, None)) is not None
+    ]
 
 
 def _all_specs(cls: type) -> list[tuple[str, EndpointSpec]]:

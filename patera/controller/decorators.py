@@ -20,26 +20,26 @@ from ..http_statuses import HttpStatus
 from ..media_types import MediaType
 
 __all__ = (
-    "EndpointSpec",
-    "Descriptor",
-    "path",
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "socket",
-    "consumes",
-    "produces",
-    "open_api_docs",
-    "development",
-    "before_request",
-    "after_request",
-    "cors",
-    "no_cors",
-    "limits",
-    "endpoint_spec",
     "BODY_MEDIA_TYPES",
+    "Descriptor",
+    "EndpointSpec",
+    "after_request",
+    "before_request",
+    "consumes",
+    "cors",
+    "delete",
+    "development",
+    "endpoint_spec",
+    "get",
+    "limits",
+    "no_cors",
+    "open_api_docs",
+    "patch",
+    "path",
+    "post",
+    "produces",
+    "put",
+    "socket",
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,7 +88,7 @@ def endpoint_spec(fn: Callable[..., Any]) -> EndpointSpec:
 class Descriptor:
     """An extra documented response of an endpoint (OpenAPI only)."""
 
-    __slots__ = ("_status", "_description", "_media_type", "_body")
+    __slots__ = ("_body", "_description", "_media_type", "_status")
 
     def __init__(
         self,
@@ -218,7 +218,7 @@ def socket(url_path: str) -> Callable[[F], F]:
 def _annotations_mention_model(fn: Callable[..., Any]) -> bool:
     try:
         hints = inspect.get_annotations(fn, eval_str=True)
-    except Exception:  # unresolved forward references: decided at registration instead
+    except Exception:  # noqa: BLE001 - unresolved forward references: decided at registration instead
         return False
     return any(isinstance(h, type) and issubclass(h, BaseModel) for k, h in hints.items() if k != "return")
 

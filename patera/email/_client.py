@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..extension import BaseExtension, resolve_configs
+from ..extension import AppLike, BaseExtension, resolve_configs
 from ._message import build_message, check_header_value, envelope_sender, recipients_of
 from ._transport import SmtpSettings, aiosmtplib_module, deliver
 
@@ -48,7 +48,7 @@ class EmailClient(BaseExtension):
         self._transport: Transport = transport
         self._settings: SmtpSettings | None = None
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         configs = self.validate_configs(resolve_configs(app, self._configs_name), _EmailConfig)
         check_header_value("SENDER_NAME_OR_ADDRESS", configs["SENDER_NAME_OR_ADDRESS"])
         if configs["TIMEOUT"] <= 0:

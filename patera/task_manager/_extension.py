@@ -17,7 +17,7 @@ from loguru import logger
 from pydantic import BaseModel, ConfigDict
 
 from .._background import run_in_background
-from ..extension import BaseExtension, resolve_configs
+from ..extension import AppLike, BaseExtension, resolve_configs
 from ._clock import Clock
 from ._lock import RedisFireLock
 from ._scheduler import Job, Scheduler
@@ -75,7 +75,7 @@ class TaskManager(BaseExtension):
         self._scheduler: Scheduler | None = None
         self._lock: RedisFireLock | None = None
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         raw = resolve_configs(app, self._configs_name)
         for key in _IGNORED_KEYS:
             if key in raw:

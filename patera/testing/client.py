@@ -7,12 +7,15 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .._error_boundary import UNHANDLED_EXCEPTION_KEY
-from .._types import Receive, Scope, Send
+from .._types import Message, Receive, Scope, Send
 from ..exceptions import MissingDependency
+
+if TYPE_CHECKING:
+    from ..app import Patera
 
 try:
     import httpx
@@ -34,7 +37,7 @@ class _ReraisingApp:
     """The app as the transport sees it: an unhandled error the app answered with its DEBUG
     500 (SPEC §8.2) is raised again here, so the test fails with the original exception."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Patera) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,11 +50,11 @@ class _ReraisingApp:
 class _Lifespan:
     """Speaks the ASGI lifespan protocol to the app from a background task."""
 
-    def __init__(self, app: Any, timeout: float) -> None:
+    def __init__(self, app: Patera, timeout: float) -> None:
         self._app = app
         self._timeout = timeout
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
@@ -65,7 +68,7 @@ class _Lifespan:
         await self._to_app.put({"type": send_type})
         try:
             message = await asyncio.wait_for(self._from_app.get(), self._timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RuntimeError(f"{send_type} timed out after {self._timeout}s") from None
         if message["type"] != ok:
             raise RuntimeError(f"{send_type} failed: {message.get('message', message['type'])}")
@@ -88,7 +91,7 @@ class PateraTestClient:
 
     def __init__(
         self,
-        app: Any,
+        app: Patera,
         base_url: str = "http://testserver",
         *,
         lifespan: bool = True,
@@ -190,7 +193,7 @@ class WebSocketSession:
 
     def __init__(
         self,
-        app: Any,
+        app: Patera,
         path: str,
         subprotocols: list[str],
         headers: dict[str, str],
@@ -221,7 +224,7 @@ class WebSocketSession:
         self._app = app
         self._raise = raise_errors
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.accepted_subprotocol: str | None = None
         self.accept_headers: list[tuple[bytes, bytes]] = []
@@ -249,7 +252,7 @@ class WebSocketSession:
         self.accepted_subprotocol = message.get("subprotocol")
         self.accept_headers = list(message.get("headers") or [])
 
-    async def _next(self) -> dict[str, Any]:
+    async def _next(self) -> Message:
         message = await self._from_app.get()
         if message["type"] == "__app_done__":
             await self._finish()
@@ -273,7 +276,7 @@ class WebSocketSession:
     async def send_json(self, data: Any) -> None:
         await self.send_text(json.dumps(data))
 
-    async def receive(self) -> dict[str, Any]:
+    async def receive(self) -> Message:
         message = await self._next()
         if message["type"] == "websocket.close":
             self._closed = True
@@ -284,13 +287,15 @@ class WebSocketSession:
         message = await self.receive()
         if message["type"] != "websocket.send" or message.get("text") is None:
             raise AssertionError(f"expected a text message, got {message!r}")
-        return message["text"]  # type: ignore[no-any-return]
+        text: str = message["text"]
+        return text
 
     async def receive_bytes(self) -> bytes:
         message = await self.receive()
         if message["type"] != "websocket.send" or message.get("bytes") is None:
             raise AssertionError(f"expected a binary message, got {message!r}")
-        return message["bytes"]  # type: ignore[no-any-return]
+        data: bytes = message["bytes"]
+        return data
 
     async def receive_json(self) -> Any:
         return json.loads(await self.receive_text())
@@ -310,7 +315,7 @@ class WebSocketSession:
             return
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task

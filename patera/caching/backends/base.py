@@ -7,6 +7,8 @@ import json
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from ...extension import AppLike
+
 __all__ = ("BaseCacheBackend", "dumps_entry", "loads_entry")
 
 #: The one-key object that stands for ``bytes`` in stored JSON.
@@ -58,7 +60,7 @@ class BaseCacheBackend(ABC):
 
     @classmethod
     @abstractmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> BaseCacheBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> BaseCacheBackend:
         """A backend built from the resolved cache configuration (SPEC §17.2 keys)."""
 
     @abstractmethod

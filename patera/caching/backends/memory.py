@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 from typing import Any, ClassVar
 
+from ...extension import AppLike
 from .base import BaseCacheBackend
 
 __all__ = ("MemoryCacheBackend",)
@@ -28,7 +29,7 @@ class MemoryCacheBackend(BaseCacheBackend):
         self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
     @classmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> MemoryCacheBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> MemoryCacheBackend:
         return cls(int(configs.get("MEMORY_MAXSIZE", 10_000)), int(configs.get("DURATION", 300)))
 
     async def connect(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ...exceptions import MissingDependency
+from ...extension import AppLike
 from .base import BaseCacheBackend, dumps_entry, loads_entry
 
 __all__ = ("RedisCacheBackend", "require_redis")
@@ -69,7 +70,7 @@ class RedisCacheBackend(BaseCacheBackend):
         self._client: Any = None
 
     @classmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> RedisCacheBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> RedisCacheBackend:
         prefix = configs.get("KEY_PREFIX")
         return cls(
             str(configs.get("REDIS_URL") or ""),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ...extension import AppLike
 from .base import BaseCacheBackend, dumps_entry, loads_entry
 
 __all__ = ("CHECKPOINT_MODES", "SQLiteCacheBackend")
@@ -48,7 +49,9 @@ class SQLiteCacheBackend(BaseCacheBackend):
             raise ValueError(f"SQLITE_TABLE must be a plain SQL identifier, got {table!r}")
         mode = str(checkpoint_mode).upper()
         if mode not in CHECKPOINT_MODES:
-            raise ValueError(f"SQLITE_WAL_CHECKPOINT_MODE must be one of {', '.join(CHECKPOINT_MODES)}, got {checkpoint_mode!r}")
+            raise ValueError(
+                f"SQLITE_WAL_CHECKPOINT_MODE must be one of {', '.join(CHECKPOINT_MODES)}, got {checkpoint_mode!r}"
+            )
         if checkpoint_every < 1:
             raise ValueError("SQLITE_WAL_CHECKPOINT_EVERY must be at least 1")
         self.path = path
@@ -63,7 +66,7 @@ class SQLiteCacheBackend(BaseCacheBackend):
         self._connecting: asyncio.Lock | None = None
 
     @classmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> SQLiteCacheBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> SQLiteCacheBackend:
         return cls(
             str(configs.get("SQLITE_PATH", "./pyjolt_cache.db")),
             str(configs.get("SQLITE_TABLE", "cache_entries")),
@@ -129,7 +132,9 @@ class SQLiteCacheBackend(BaseCacheBackend):
         if row is None:
             return None
         if row[1] <= time.time():
-            self.connection.execute(f"DELETE FROM {self.table} WHERE key = ? AND expires_at <= ?", (self.key_prefix + key, time.time()))
+            self.connection.execute(
+                f"DELETE FROM {self.table} WHERE key = ? AND expires_at <= ?", (self.key_prefix + key, time.time())
+            )
             return None
         return str(row[0])
 

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ..._background import run_sync_or_async
-from ...extension import BaseExtension, resolve_configs
 from ...exceptions import ImproperlyConfigured
+from ...extension import AppLike, BaseExtension, resolve_configs
 from .backends.base import AsyncNoSqlBackendBase
 
 __all__ = ("NoSqlDatabase", "NoSqlHandle")
@@ -52,7 +52,7 @@ def _backend_class(value: Any) -> type[AsyncNoSqlBackendBase]:
     return target
 
 
-def _configure(backend_cls: type[AsyncNoSqlBackendBase], app: Any, configs: dict[str, Any], prefix: str) -> Any:
+def _configure(backend_cls: type[AsyncNoSqlBackendBase], app: AppLike, configs: dict[str, Any], prefix: str) -> Any:
     """Call ``configure_from_app``; a backend written against the original README names its
     second parameter ``variable_prefix`` and receives the prefix string instead of the dict."""
     params = list(inspect.signature(backend_cls.configure_from_app).parameters)
@@ -106,7 +106,9 @@ class NoSqlHandle:
     async def insert_many(self, collection: str, docs: Iterable[Mapping[str, Any]], **kwargs: Any) -> Any:
         return await self._db.insert_many(collection, docs, **self._kw(kwargs))
 
-    async def update_one(self, collection: str, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any) -> Any:
+    async def update_one(
+        self, collection: str, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any
+    ) -> Any:
         return await self._db.update_one(collection, filter, update, **self._kw(kwargs))
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any], **kwargs: Any) -> Any:
@@ -122,7 +124,9 @@ class NoSqlHandle:
 class NoSqlDatabase(BaseExtension):
     """A document database configured from ``NOSQL_DATABASE`` (see SPEC §17.7)."""
 
-    def __init__(self, db_name: str = "nosql", configs_name: str = "NOSQL_DATABASE", variable_prefix: str | None = None) -> None:
+    def __init__(
+        self, db_name: str = "nosql", configs_name: str = "NOSQL_DATABASE", variable_prefix: str | None = None
+    ) -> None:
         self.__db_name__ = db_name
         self._configs_name = configs_name
         self._variable_prefix = variable_prefix or ""
@@ -130,7 +134,7 @@ class NoSqlDatabase(BaseExtension):
         self._inject_name = "db"
         self._session_name = "session"
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         raw = resolve_configs(app, self._configs_name, self._variable_prefix or None)
         if not raw:
             raise ImproperlyConfigured(f"Missing configuration {self._variable_prefix}{self._configs_name}")
@@ -201,7 +205,9 @@ class NoSqlDatabase(BaseExtension):
     async def insert_many(self, collection: str, docs: Iterable[Mapping[str, Any]], **kwargs: Any) -> Any:
         return await self.backend.insert_many(collection, docs, **kwargs)
 
-    async def update_one(self, collection: str, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any) -> Any:
+    async def update_one(
+        self, collection: str, filter: Mapping[str, Any], update: Mapping[str, Any], **kwargs: Any
+    ) -> Any:
         return await self.backend.update_one(collection, filter, update, **kwargs)
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any], **kwargs: Any) -> Any:
@@ -242,7 +248,12 @@ class NoSqlDatabase(BaseExtension):
         return wrapper
 
     async def _call(
-        self, handler: Callable[..., Any], session: Any, args: tuple[Any, ...], kwargs: dict[str, Any], wants_session: bool
+        self,
+        handler: Callable[..., Any],
+        session: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        wants_session: bool,
     ) -> Any:
         injected = {**kwargs, self._inject_name: NoSqlHandle(self, session)}
         if wants_session:

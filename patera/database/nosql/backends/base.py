@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ....extension import AppLike
+
 __all__ = ("AsyncNoSqlBackendBase", "BoundCollection")
 
 
@@ -18,7 +20,7 @@ class AsyncNoSqlBackendBase(ABC):
 
     @classmethod
     @abstractmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> AsyncNoSqlBackendBase:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> AsyncNoSqlBackendBase:
         """Build the backend from the resolved ``NOSQL_DATABASE`` config (called by ``init_app``)."""
 
     @abstractmethod
@@ -42,14 +44,16 @@ class AsyncNoSqlBackendBase(ABC):
     async def with_transaction(self, fn: Callable[..., Any], *args: Any, session: Any = None, **kwargs: Any) -> Any:
         """Run ``fn(*args, session=session, **kwargs)`` in a transaction: commit on return, abort on error."""
 
-    async def end_session(self, session: Any) -> None:
+    async def end_session(self, session: Any) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release a session from :meth:`start_session`. Default: nothing to release."""
 
     @abstractmethod
     def get_collection(self, name: str) -> Any: ...
 
     @abstractmethod
-    async def find_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any: ...
+    async def find_one(
+        self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> Any: ...
 
     @abstractmethod
     async def find_many(
@@ -65,7 +69,9 @@ class AsyncNoSqlBackendBase(ABC):
     ) -> list[Any]: ...
 
     @abstractmethod
-    async def insert_one(self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any: ...
+    async def insert_one(
+        self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> Any: ...
 
     @abstractmethod
     async def insert_many(
@@ -85,7 +91,9 @@ class AsyncNoSqlBackendBase(ABC):
     ) -> Any: ...
 
     @abstractmethod
-    async def delete_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> Any: ...
+    async def delete_one(
+        self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> Any: ...
 
     @abstractmethod
     async def aggregate(

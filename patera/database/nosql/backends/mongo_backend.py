@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ....exceptions import ImproperlyConfigured, MissingDependency
+from ....extension import AppLike
 from ..exceptions import DuplicateKeyError, InvalidQuery
 from ..results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 from ._document_query import limit_skip, sort_pairs
@@ -99,7 +100,7 @@ class MongoBackend(AsyncNoSqlBackendBase):
         self._transactions = False
 
     @classmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> MongoBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> MongoBackend:
         uri = configs.get("DATABASE_URI")
         if not isinstance(uri, str) or not uri:
             raise ImproperlyConfigured("MongoBackend needs DATABASE_URI (mongodb:// or mongodb+srv://)")
@@ -194,7 +195,9 @@ class MongoBackend(AsyncNoSqlBackendBase):
             raise RuntimeError("No database selected: set DATABASE in NOSQL_DATABASE or name one in the URI")
         return self._db[name]
 
-    async def find_one(self, collection: str, filter: Mapping[str, Any] | None = None, *, session: Any = None, **kwargs: Any) -> Any:
+    async def find_one(
+        self, collection: str, filter: Mapping[str, Any] | None = None, *, session: Any = None, **kwargs: Any
+    ) -> Any:
         _check_mapping("filter", filter, optional=True)
         with _translated():
             return await self.get_collection(collection).find_one(filter or {}, session=session, **kwargs)
@@ -223,7 +226,9 @@ class MongoBackend(AsyncNoSqlBackendBase):
                 cursor = cursor.limit(count)
             return list(await cursor.to_list(None))
 
-    async def insert_one(self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> InsertOneResult:
+    async def insert_one(
+        self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> InsertOneResult:
         _check_mapping("A document", doc)
         with _translated():
             result = await self.get_collection(collection).insert_one(dict(doc), session=session, **kwargs)
@@ -263,7 +268,9 @@ class MongoBackend(AsyncNoSqlBackendBase):
             )
         return UpdateResult(result.matched_count, result.modified_count, result.upserted_id)
 
-    async def delete_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> DeleteResult:
+    async def delete_one(
+        self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> DeleteResult:
         _check_mapping("filter", filter)
         with _translated():
             result = await self.get_collection(collection).delete_one(filter, session=session, **kwargs)

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ....exceptions import ImproperlyConfigured
+from ....extension import AppLike
 from ..exceptions import DuplicateKeyError, InvalidQuery
 from ..results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 from ._document_query import (
@@ -60,7 +61,9 @@ def sqlite_path_from_uri(uri: str) -> str:
             raise ImproperlyConfigured(f"Unsupported SQLite URI {uri!r}: use sqlite:///relative.db or sqlite:////abs.db")
         return rest[1:] or ":memory:"
     if "://" in uri:
-        raise ImproperlyConfigured(f"{_NAME} needs a sqlite:/// URI or a file path, got scheme {uri.split(':', 1)[0]!r}")
+        raise ImproperlyConfigured(
+            f"{_NAME} needs a sqlite:/// URI or a file path, got scheme {uri.split(':', 1)[0]!r}"
+        )
     return uri
 
 
@@ -218,7 +221,7 @@ class SqliteDocumentBackend(AsyncNoSqlBackendBase):
         self._active: SqliteSession | None = None
 
     @classmethod
-    def configure_from_app(cls, app: Any, configs: dict[str, Any]) -> SqliteDocumentBackend:
+    def configure_from_app(cls, app: AppLike, configs: dict[str, Any]) -> SqliteDocumentBackend:
         timeout = configs.get("BUSY_TIMEOUT", 5.0)
         return cls(sqlite_path_from_uri(configs.get("DATABASE_URI") or "sqlite://"), busy_timeout=float(timeout))
 
@@ -314,7 +317,9 @@ class SqliteDocumentBackend(AsyncNoSqlBackendBase):
     def get_collection(self, name: str) -> BoundCollection:
         return BoundCollection(self, _collection_name(name))
 
-    async def find_one(self, collection: str, filter: Mapping[str, Any] | None = None, *, session: Any = None, **kwargs: Any) -> Any:
+    async def find_one(
+        self, collection: str, filter: Mapping[str, Any] | None = None, *, session: Any = None, **kwargs: Any
+    ) -> Any:
         found = await self.find_many(collection, filter, session=session, limit=1, **kwargs)
         return found[0] if found else None
 
@@ -338,7 +343,9 @@ class SqliteDocumentBackend(AsyncNoSqlBackendBase):
         docs = await self._op(session, self.store.find, name, sql, where, order, count, offset)
         return run_stages(docs, [{"$project": projection}], _NAME) if projection else docs
 
-    async def insert_one(self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> InsertOneResult:
+    async def insert_one(
+        self, collection: str, doc: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> InsertOneResult:
         _no_options("insert_one", kwargs)
         ids = await self._op(session, self.store.insert, _collection_name(collection), [doc])
         return InsertOneResult(ids[0])
@@ -371,7 +378,9 @@ class SqliteDocumentBackend(AsyncNoSqlBackendBase):
         sql.source = filter
         return await self._op(session, self.store.update, name, sql, where, update, bool(upsert))
 
-    async def delete_one(self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any) -> DeleteResult:
+    async def delete_one(
+        self, collection: str, filter: Mapping[str, Any], *, session: Any = None, **kwargs: Any
+    ) -> DeleteResult:
         _no_options("delete_one", kwargs)
         name = _collection_name(collection)
         sql = SqlFilter()

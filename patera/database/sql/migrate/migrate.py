@@ -8,12 +8,15 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ....extension import BaseExtension
 from ....cli import CLIController, argument, command
+from ....extension import AppLike, BaseExtension
 from ..sql_database import SqlDatabase
 from ._files import ENV_PY, SCRIPT_MAKO
+
+if TYPE_CHECKING:
+    from ....app import Patera
 
 try:
     from alembic import command as alembic_command
@@ -56,7 +59,7 @@ class Migrate(BaseExtension):
     def command_prefix(self) -> str:
         return self._command_prefix
 
-    def init_app(self, app: Any) -> None:
+    def init_app(self, app: AppLike) -> None:
         """Register the ``db-…`` commands.
 
         Raises:
@@ -70,7 +73,8 @@ class Migrate(BaseExtension):
         self._app = app
         self._configs = dict(self._db.configs)
         app.add_extension(self)
-        app.register_cli_controller(_commands_for(self)(app))
+        patera_app = cast("Patera", app)  # CLI commands need the whole application
+        patera_app.register_cli_controller(_commands_for(self)(patera_app))
 
     # ------------------------------------------------------------------ configuration
 
