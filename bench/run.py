@@ -1,11 +1,12 @@
-"""In-process ASGI benchmark: patera against raw ASGI, Starlette, FastAPI and Litestar.
+"""In-process ASGI benchmark: patera (bare and README style) against raw ASGI, Starlette, Litestar, Falcon and FastAPI.
 
 No sockets and no server: each app is called directly with a prepared HTTP scope,
 so the figures are framework overhead only (routing, request/response objects,
-parsing, serialisation). See ``bench/README.md`` for what is measured and how to
-read it.
+parsing, serialisation). Besides requests/s it prints each framework's overhead
+over raw ASGI per request (``1/fw - 1/raw``, µs) and the overhead ratios against
+both patera styles. See ``bench/README.md`` for what is measured and how to read it.
 
-    python bench/run.py [--quick] [--only patera,starlette] [--rounds N]
+    python bench/run.py [--quick] [--only patera,patera-readme,raw,falcon] [--rounds N]
 
 Peers that are not installed are skipped; ``bash bench/setup_venv.sh`` creates
 ``bench/.venv`` with all of them.
@@ -18,6 +19,7 @@ import asyncio
 import gc
 import importlib
 import json
+import math
 import os
 import platform
 import random
@@ -32,17 +34,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from bench.apps._common import FORM_FIELDS
+
 __all__ = ("main",)
 
-# Column order; the first is the subject, the ratios are patera / each of RATIO_PEERS.
+# Column order. The subjects are the two patera styles; overheads are taken over "raw".
 FRAMEWORKS = {
     "patera": "bench.apps.patera_app",
+    "patera-readme": "bench.apps.patera_readme_app",
     "raw": "bench.apps.raw_app",
     "starlette": "bench.apps.starlette_app",
-    "fastapi": "bench.apps.fastapi_app",
     "litestar": "bench.apps.litestar_app",
+    "falcon": "bench.apps.falcon_app",
+    "fastapi": "bench.apps.fastapi_app",
 }
-RATIO_PEERS = ("starlette", "litestar", "fastapi", "raw")
+SUBJECTS = ("patera-readme", "patera")
+PEERS = ("starlette", "litestar", "falcon", "fastapi")
+FLOOR = "raw"
 FILLER = 50
 SCALING_SIZES = (10, 100, 1000)
 UPLOAD_SIZE = 256 * 1024
@@ -86,10 +94,16 @@ def _multipart(size: int) -> tuple[bytes, bytes]:
     return f"multipart/form-data; boundary={boundary}".encode(), body
 
 
+def _urlencoded(count: int) -> bytes:
+    """``count`` distinct fields, short names and values, as a large HTML form sends them."""
+    return "&".join(f"field{i}=value+{i}%21" for i in range(count)).encode()
+
+
 def scenarios() -> list[Scenario]:
     item = {"name": "widget", "price": 9.99, "quantity": 3, "tags": ["a", "b", "c"]}
     item_body = json.dumps(item).encode()
     form_type, form_body = _multipart(UPLOAD_SIZE)
+    urlencoded = _urlencoded(FORM_FIELDS)
     return [
         Scenario("plaintext", "GET plaintext", "GET", "/plaintext", 200, check=lambda b: b == b"Hello, World!"),
         Scenario("json", "GET JSON", "GET", "/json", 200, check=_json_is({"message": "Hello, World!"})),
@@ -101,6 +115,11 @@ def scenarios() -> list[Scenario]:
         Scenario(
             "upload", "multipart 256 KiB upload", "POST", "/upload", 200,
             headers=[(b"content-type", form_type)], body=form_body, check=_json_is({"size": UPLOAD_SIZE}),
+        ),
+        Scenario(
+            "form", f"urlencoded form, {FORM_FIELDS:,} fields", "POST", "/form", 200,
+            headers=[(b"content-type", b"application/x-www-form-urlencoded")], body=urlencoded,
+            check=_json_is({"fields": FORM_FIELDS}),
         ),
         Scenario("not_found", "404", "GET", "/does/not/exist", 404),
     ]
@@ -124,7 +143,7 @@ class Receiver:
 class CountingSend:
     """``send`` for timed batches: counts responses with the expected status."""
 
-    __slots__ = ("expected", "good", "bad")
+    __slots__ = ("bad", "expected", "good")
 
     def __init__(self, expected: int) -> None:
         self.expected = expected
@@ -226,13 +245,13 @@ class Case:
 
     async def calibrate(self, target: float) -> None:
         """Pick a batch size that takes about ``target`` seconds (after a warm-up)."""
-        count = 16
+        count = 4  # NOTE: small: the 10,000-field form takes milliseconds per request
         while True:
             elapsed = await self.run(count)
             if elapsed >= target / 4 or count >= 1 << 22:
                 break
             count *= 4
-        self.batch = max(16, int(count * target / max(elapsed, 1e-9)))
+        self.batch = max(4, int(count * target / max(elapsed, 1e-9)))
 
 
 # ---------------------------------------------------------------------- lifespan
@@ -327,13 +346,34 @@ def _round_ratios(subject: Result, other: Result) -> list[float]:
     return [a / b for a, b in zip(subject.samples, other.samples, strict=True)]
 
 
+def overheads(result: Result, floor: Result) -> list[float]:
+    """Per round: µs per request above the floor's, ``1/fw - 1/raw`` (both from the same round)."""
+    return [1e6 / a - 1e6 / b for a, b in zip(result.samples, floor.samples, strict=True)]
+
+
+def overhead_ratios(peer: Result, subject: Result, floor: Result) -> list[float]:
+    """Per round: the peer's overhead divided by the subject's (above 1: the subject costs less).
+
+    Rounds where the subject's overhead is not positive (it is within noise of the floor)
+    have no ratio.
+    """
+    pairs = zip(overheads(peer, floor), overheads(subject, floor), strict=True)
+    return [p / s for p, s in pairs if s > 0]
+
+
+def _median_iqr(values: list[float], digits: int = 2) -> str:
+    """The median and, with 4+ values, the interquartile range: ``2.10 (1.95-2.30)``."""
+    if not values:
+        return "-"
+    if len(values) < 4:
+        return f"{statistics.median(values):.{digits}f}"
+    low, mid, high = statistics.quantiles(values, n=4)
+    return f"{mid:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
 def _ratio_cell(subject: Result, other: Result) -> str:
     """The median per-round ratio and, with 4+ rounds, its interquartile range."""
-    ratios = _round_ratios(subject, other)
-    if len(ratios) < 4:
-        return f"{statistics.median(ratios):.2f}"
-    low, mid, high = statistics.quantiles(ratios, n=4)
-    return f"{mid:.2f} ({low:.2f}-{high:.2f})"
+    return _median_iqr(_round_ratios(subject, other))
 
 
 # ---------------------------------------------------------------------- loading apps
@@ -366,8 +406,10 @@ async def start_app(name: str, module: Any, extra: int, lifespans: list[Lifespan
 
 
 def _rate(value: float) -> str:
-    if value != value:  # NaN
+    if math.isnan(value):
         return "-"
+    if value < 1000:
+        return f"{value:,.1f}"
     return f"{value / 1000:,.1f}k" if value < 1e7 else f"{value / 1e6:,.1f}M"
 
 
@@ -382,19 +424,55 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def framework_table(results: dict[tuple[str, str], Result], names: dict[str, str], labels: list[str]) -> str:
+    """Requests/s: the median over rounds and ``±`` half the min-max range."""
     present = [f for f in names if any(k[0] == f for k in results)]
-    peers = [p for p in RATIO_PEERS if p in present and "patera" in present]
-    headers = ["scenario (req/s, median)", *(names[f] for f in present), *(f"patera/{names[p]}" for p in peers)]
+    headers = ["scenario (req/s, median)", *(names[f] for f in present)]
     rows = []
     for label in labels:
         row = [label]
         for f in present:
             result = results.get((f, label))
             row.append(f"{_rate(result.median)} ±{result.spread:.0%}" if result else "-")
-        subject = results.get(("patera", label))
+        rows.append(row)
+    return _table(headers, rows)
+
+
+def overhead_table(results: dict[tuple[str, str], Result], names: dict[str, str], labels: list[str]) -> str:
+    """µs per request above raw ASGI (median of per-round ``1/fw - 1/raw``), and README-style ÷ bare."""
+    present = [f for f in names if f != FLOOR and any(k[0] == f for k in results)]
+    styles = all(s in present for s in SUBJECTS)
+    headers = ["overhead over raw ASGI (µs/request)", *(names[f] for f in present)]
+    if styles:
+        headers.append("readme ÷ bare")
+    rows = []
+    for label in labels:
+        floor = results.get((FLOOR, label))
+        row = [label]
+        for f in present:
+            result = results.get((f, label))
+            row.append(f"{statistics.median(overheads(result, floor)):.1f}" if result and floor else "-")
+        if styles:
+            readme, bare = (results.get((s, label)) for s in SUBJECTS)
+            row.append(_median_iqr(overhead_ratios(readme, bare, floor)) if readme and bare and floor else "-")
+        rows.append(row)
+    return _table(headers, rows)
+
+
+def overhead_ratio_table(
+    results: dict[tuple[str, str], Result], names: dict[str, str], labels: list[str], subject: str
+) -> str | None:
+    """Each peer's overhead ÷ the subject's: median (interquartile range) of per-round ratios."""
+    peers = [p for p in PEERS if p in names and any(k[0] == p for k in results)]
+    if not peers or not any(k[0] == subject for k in results):
+        return None
+    headers = [f"peer overhead ÷ {names[subject]} overhead", *(names[p] for p in peers)]
+    rows = []
+    for label in labels:
+        floor, mine = results.get((FLOOR, label)), results.get((subject, label))
+        row = [label]
         for p in peers:
             other = results.get((p, label))
-            row.append(_ratio_cell(subject, other) if subject and other else "-")
+            row.append(_median_iqr(overhead_ratios(other, mine, floor)) if other and mine and floor else "-")
         rows.append(row)
     return _table(headers, rows)
 
@@ -403,22 +481,31 @@ def scaling_table(results: dict[tuple[str, str], Result], names: dict[str, str])
     span = f"{SCALING_SIZES[-1]}/{SCALING_SIZES[0]}"
     headers = ["GET /users/<id> (req/s)", *(f"+{n} routes" for n in SCALING_SIZES), span]
     rows = []
-    for f in names:
+    for f, name in names.items():
         cells = [results.get((f, f"+{n}")) for n in SCALING_SIZES]
         if not any(cells):
             continue
         first, last = cells[0], cells[-1]
         span_ratio = f"{ratio(last, first):.2f}" if first and last else "-"
-        rows.append([names[f], *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), span_ratio])
+        rows.append([name, *(f"{_rate(c.median)} ±{c.spread:.0%}" if c else "-" for c in cells), span_ratio])
     return _table(headers, rows)
 
 
 # ---------------------------------------------------------------------- profiling
 
 
-async def profile(scenario_key: str, seconds: float) -> None:
-    """Profile patera alone on one scenario: pyinstrument if installed, else cProfile."""
-    module = importlib.import_module(FRAMEWORKS["patera"])
+def load_average() -> str:
+    """The 1/5/15-minute load averages: how busy the machine was while measuring."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+async def profile(scenario_key: str, seconds: float, framework: str = "patera-readme") -> None:
+    """Profile one patera style alone on one scenario: pyinstrument if installed, else cProfile."""
+    module = importlib.import_module(FRAMEWORKS[framework])
     app = module.build(FILLER)
     lifespan = Lifespan(app)
     await lifespan.startup()
@@ -452,7 +539,7 @@ async def profile(scenario_key: str, seconds: float) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    target = 0.02 if args.quick else args.seconds
+    target = args.seconds or (0.02 if args.quick else 0.1)
     rounds = args.rounds or (3 if args.quick else 15)
     modules = load_frameworks(args.only)
     names = {key: module.NAME for key, module in modules.items()}
@@ -460,7 +547,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"python {platform.python_version()} ({platform.python_implementation()}), {platform.machine()}; "
           + ", ".join(f"{n} {v}" for n, v in versions.items() if v != "-"))
     print(f"{rounds} interleaved rounds, ~{target:.2f}s {args.clock} time per batch; "
-          "±x% = half the min-max range over rounds; ratios: median (interquartile range) of per-round ratios\n")
+          "±x% = half the min-max range over rounds; ratios: median (interquartile range) of per-round ratios")
+    print(f"at start: {load_average()}\n")
     lifespans: list[Lifespan] = []
     report: dict[str, Any] = {"python": platform.python_version(), "versions": versions, "groups": {}}
 
@@ -479,12 +567,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     continue
                 cases[(key, scenario.label)] = case
         results = await measure(cases, rounds, target, "frameworks")
-        print(framework_table(results, names, [s.label for s in selected]))
+        labels = [s.label for s in selected]
+        print(framework_table(results, names, labels))
+        if FLOOR in names:
+            print()
+            print(overhead_table(results, names, labels))
+            for subject in SUBJECTS:
+                table = overhead_ratio_table(results, names, labels, subject) if subject in names else None
+                if table:
+                    print()
+                    print(table)
         report["groups"]["frameworks"] = {f"{k[0]}|{k[1]}": r.samples for k, r in results.items()}
 
     if not args.no_scaling:
         user = next(s for s in scenarios() if s.key == "user")
-        scaling_keys = [k for k in modules if k != "raw" and (args.scaling_peers or k == "patera")]
+        scaling_keys = [k for k in modules if k != FLOOR and (args.scaling_peers or k in SUBJECTS)]
         cases = {}
         for key in scaling_keys:
             for size in SCALING_SIZES:
@@ -505,6 +602,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     for lifespan in lifespans:
         await lifespan.shutdown()
+    print(f"\nat end: {load_average()}")
+    report["load_average_end"] = load_average()
     return report
 
 
@@ -514,7 +613,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=lambda s: [x.strip().lower() for x in s.split(",") if x.strip()],
                         default=list(FRAMEWORKS), help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
     parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 15, --quick 3)")
-    parser.add_argument("--seconds", type=float, default=0.1, help="target duration of one batch (default 0.1)")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="target duration of one batch (default 0.1, --quick 0.02)")
     parser.add_argument("--scenarios", type=lambda s: [x.strip() for x in s.split(",")], default=None,
                         help="subset of " + ",".join(s.key for s in scenarios()))
     parser.add_argument("--no-scaling", action="store_true", help="skip the routing-scaling group")
@@ -523,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu: process CPU time (default, robust on a busy machine); wall: perf_counter")
     parser.add_argument("--json", metavar="PATH", help="also write the raw samples as JSON")
     parser.add_argument("--profile", metavar="SCENARIO", help="profile patera on one scenario instead of comparing")
+    parser.add_argument("--style", choices=("readme", "bare"), default="readme",
+                        help="which patera style --profile profiles (default readme)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.only if name not in FRAMEWORKS]
     if unknown:
@@ -534,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.profile:
-        asyncio.run(profile(args.profile, args.seconds * 4))
+        asyncio.run(profile(args.profile, (args.seconds or 0.1) * 4, "patera-readme" if args.style == "readme" else "patera"))
         return 0
     report = asyncio.run(run(args))
     if args.json:

@@ -7,17 +7,26 @@ Endpoints (identical in every framework):
 - ``GET /users/{id:int}``   → ``{"id": id}``, registered *after* the filler routes
 - ``POST /items``           → JSON body validated by :class:`Item`, echoed back
 - ``POST /upload``          → multipart, one file field ``file`` read fully, ``{"size": n}``
+- ``POST /form``            → urlencoded form parsed by the framework, ``{"fields": n}``
 - anything else             → the framework's own 404
+
+Each module also has ``build_upload()``: an app with the one route ``POST /upload``
+that reads the file in ``READ_CHUNK`` pieces (as a handler saving it would) and
+answers ``{"size": n}``; ``bench/upload_large.py`` sends it 100 MiB.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
-__all__ = ("Item", "PLAINTEXT", "GREETING", "filler_routes", "FillerRoute")
+__all__ = ("FORM_FIELDS", "GREETING", "PLAINTEXT", "READ_CHUNK", "FillerRoute", "Item", "filler_routes")
 
 PLAINTEXT = "Hello, World!"
 GREETING = {"message": "Hello, World!"}
+#: fields of the urlencoded form scenario (above the 1000-field default limit of some frameworks)
+FORM_FIELDS = 10_000
+#: what the large-upload handlers read per call
+READ_CHUNK = 1024 * 1024
 
 
 class Item(BaseModel):

@@ -8,13 +8,13 @@ as in a typical app.
 from typing import Any
 
 import fastapi
-from fastapi import FastAPI, UploadFile
+from fastapi import FastAPI, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
-from ._common import GREETING, PLAINTEXT, Item, filler_routes
+from ._common import FORM_FIELDS, GREETING, PLAINTEXT, READ_CHUNK, Item, filler_routes
 
 NAME = "FastAPI"
-__all__ = ("NAME", "build", "version")
+__all__ = ("NAME", "build", "build_upload", "version")
 
 
 def version() -> str:
@@ -57,11 +57,30 @@ def build(extra_routes: int = 50) -> Any:
         data = await file.read()
         return {"size": len(data)}
 
+    @api.post("/form")
+    async def form(request: Request) -> dict[str, int]:
+        # NOTE: Starlette (under FastAPI) refuses more than 1000 fields by default.
+        async with request.form(max_fields=FORM_FIELDS) as fields:
+            return {"fields": len(fields)}
+
     for index, route in enumerate(filler_routes(extra_routes)):
         api.add_api_route(route.render("brace"), _filler(route), methods=[route.method], name=f"filler_{index}")
 
     @api.get("/users/{id}")
     async def user(id: int) -> dict[str, int]:
         return {"id": id}
+
+    return api
+
+
+def build_upload() -> Any:
+    api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @api.post("/upload")
+    async def upload(file: UploadFile) -> dict[str, int]:
+        size = 0
+        while chunk := await file.read(READ_CHUNK):
+            size += len(chunk)
+        return {"size": size}
 
     return api

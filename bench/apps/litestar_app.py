@@ -12,10 +12,10 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from ._common import GREETING, PLAINTEXT, Item, filler_routes
+from ._common import GREETING, PLAINTEXT, READ_CHUNK, Item, filler_routes
 
 NAME = "Litestar"
-__all__ = ("NAME", "build", "version")
+__all__ = ("NAME", "build", "build_upload", "version")
 
 
 def version() -> str:
@@ -52,6 +52,24 @@ async def upload(
     return {"size": len(content)}
 
 
+@post("/form", status_code=200)
+async def form(
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> dict[str, int]:
+    return {"fields": len(data)}
+
+
+@post("/upload", status_code=200)
+async def upload_large(
+    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> dict[str, int]:
+    upload = data["file"]
+    size = 0
+    while chunk := await upload.read(READ_CHUNK):
+        size += len(chunk)
+    return {"size": size}
+
+
 def _filler(index: int, route: Any) -> Any:
     decorator = get if route.method == "GET" else post
 
@@ -62,7 +80,13 @@ def _filler(index: int, route: Any) -> Any:
 
 
 def build(extra_routes: int = 50) -> Any:
-    handlers = [plaintext, greeting, create, upload]
+    handlers = [plaintext, greeting, create, upload, form]
     handlers += [_filler(i, r) for i, r in enumerate(filler_routes(extra_routes))]
     handlers.append(user)
     return Litestar(route_handlers=handlers, openapi_config=None, debug=False)
+
+
+def build_upload() -> Any:
+    # NOTE: Litestar refuses bodies over 10 MB by default (request_max_body_size); the
+    # large upload needs that raised. Everything else (in-memory body) is its default.
+    return Litestar(route_handlers=[upload_large], openapi_config=None, debug=False, request_max_body_size=None)

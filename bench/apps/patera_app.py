@@ -1,4 +1,7 @@
-"""patera: the benchmarked endpoints as one controller plus a generated filler controller.
+"""patera, bare: the benchmarked endpoints with no optional decorator (no ``@produces``, no ``.status()``).
+
+This is the cheapest way to write a patera endpoint. ``patera_readme_app`` serves the
+same endpoints written the way the README's examples write them.
 
 Names used in annotations are module globals: patera resolves string annotations
 in the handler's module.
@@ -12,18 +15,32 @@ import patera
 from patera import BaseConfig, MediaType, Patera, Request, Response, app
 from patera.controller import Controller, consumes, get, path, post
 
-from ._common import GREETING, PLAINTEXT, Item, filler_routes
+from ._common import FORM_FIELDS, GREETING, PLAINTEXT, READ_CHUNK, Item, filler_routes
 
 NAME = "patera"
-__all__ = ("NAME", "build", "version")
+__all__ = ("NAME", "BenchConfig", "application", "build", "build_upload", "filler_controller", "version")
 
 
 def version() -> str:
     return patera.__version__
 
 
-def _filler_controller(count: int) -> type:
-    """A controller with ``count`` generated endpoints (never hit)."""
+class BenchConfig(BaseConfig):
+    """The app configuration both patera styles share."""
+
+    APP_NAME: str = "bench"
+    VERSION: str = "1"
+    BASE_PATH: str = "."
+    ACCESS_LOG: bool = False  # the peers log no requests either
+    # CORS stays enabled as by default (requests carry no Origin, so it is one header scan);
+    # credentials off only silences the start-up warning about credentials with "*".
+    CORS_ALLOW_CREDENTIALS: bool = False
+    # The form scenario sends 10,000 fields; the default limit (1000) would answer 413.
+    MAX_FORM_FIELDS: int = FORM_FIELDS
+
+
+def filler_controller(count: int, decorate: Any = None) -> type:
+    """A controller with ``count`` generated endpoints (never hit); ``decorate`` wraps each handler."""
     namespace: dict[str, Any] = {}
     for index, route in enumerate(filler_routes(count)):
         decorator = get if route.method == "GET" else post
@@ -32,21 +49,25 @@ def _filler_controller(count: int) -> type:
             return req.response.json(params)
 
         handler.__name__ = handler.__qualname__ = f"filler_{index}"
+        if decorate is not None:
+            handler = decorate(handler)
         namespace[handler.__name__] = decorator(route.render("werkzeug"))(handler)
     return path("/")(type("Filler", (Controller,), namespace))
 
 
+def application(*controllers: type) -> Any:
+    @app(__name__, configs=BenchConfig)
+    class BenchApp(Patera):
+        pass
+
+    instance = BenchApp()
+    for controller in controllers:
+        instance.register_controller(controller)
+    return instance
+
+
 def build(extra_routes: int = 50) -> Any:
     """A patera app with the access log off; registration order as in the other apps."""
-
-    class Config(BaseConfig):
-        APP_NAME: str = "bench"
-        VERSION: str = "1"
-        BASE_PATH: str = "."
-        ACCESS_LOG: bool = False  # the peers log no requests either
-        # CORS stays enabled as by default (requests carry no Origin, so it is one header scan);
-        # credentials off only silences the start-up warning about credentials with "*".
-        CORS_ALLOW_CREDENTIALS: bool = False
 
     @path("/")
     class Bench(Controller):
@@ -69,19 +90,34 @@ def build(extra_routes: int = 50) -> Any:
             data = await files["file"].aread()
             return req.response.json({"size": len(data)})
 
+        @post("/form")
+        async def form(self, req: Request) -> Response:
+            fields = await req.form()
+            return req.response.json({"fields": len(fields)})
+
     @path("/users")
     class Users(Controller):
         @get("/<int:id>")
         async def user(self, req: Request, id: int) -> Response:
             return req.response.json({"id": id})
 
-    @app(__name__, configs=Config)
-    class BenchApp(Patera):
-        pass
-
-    instance = BenchApp()
-    instance.register_controller(Bench)
     if extra_routes:
-        instance.register_controller(_filler_controller(extra_routes))
-    instance.register_controller(Users)
-    return instance
+        return application(Bench, filler_controller(extra_routes), Users)
+    return application(Bench, Users)
+
+
+def build_upload() -> Any:
+    """``POST /upload``: the file read through in ``READ_CHUNK`` pieces."""
+
+    @path("/")
+    class Upload(Controller):
+        @post("/upload")
+        async def upload(self, req: Request) -> Response:
+            files = await req.files()
+            upload = files["file"]
+            size = 0
+            while chunk := await upload.aread(READ_CHUNK):
+                size += len(chunk)
+            return req.response.json({"size": size})
+
+    return application(Upload)

@@ -12,7 +12,7 @@ from typing import Any
 from ._common import GREETING, PLAINTEXT, Item, filler_routes
 
 NAME = "raw"
-__all__ = ("NAME", "build", "version")
+__all__ = ("NAME", "build", "build_upload", "version")
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 _JSON = [(b"content-type", b"application/json")]
@@ -83,6 +83,33 @@ def build(extra_routes: int = 50) -> Any:
                         content_type = value.decode("latin-1")
                 size = _file_size(await _read_body(receive), content_type)
                 return await _reply(send, 200, _JSON, b'{"size":%d}' % size)
+            if path == "/form":
+                # NOTE: counts the separators, no decoding: the floor, not a parser.
+                fields = (await _read_body(receive)).count(b"&") + 1
+                return await _reply(send, 200, _JSON, b'{"fields":%d}' % fields)
         await _reply(send, 404, _JSON, not_found)
+
+    return app
+
+
+def build_upload() -> Any:
+    """``POST /upload`` for the large upload: counts the body as it streams, keeps nothing.
+
+    Its "size" is the whole body, not the file: the floor only has to stream the bytes.
+    """
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        size = 0
+        while True:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        await _reply(send, 200, _JSON, b'{"size":%d}' % size)
 
     return app

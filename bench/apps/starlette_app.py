@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ._common import GREETING, PLAINTEXT, Item, filler_routes
+from ._common import FORM_FIELDS, GREETING, PLAINTEXT, READ_CHUNK, Item, filler_routes
 
 NAME = "Starlette"
-__all__ = ("NAME", "build", "version")
+__all__ = ("NAME", "build", "build_upload", "version")
 
 
 def version() -> str:
@@ -46,6 +46,21 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"size": len(data)})
 
 
+async def form(request: Request) -> Response:
+    # NOTE: Starlette refuses more than 1000 fields by default; the scenario sends 10,000.
+    async with request.form(max_fields=FORM_FIELDS) as fields:
+        return JSONResponse({"fields": len(fields)})
+
+
+async def upload_large(request: Request) -> Response:
+    size = 0
+    async with request.form() as fields:
+        upload = fields["file"]
+        while chunk := await upload.read(READ_CHUNK):  # type: ignore[union-attr]
+            size += len(chunk)
+    return JSONResponse({"size": size})
+
+
 async def filler(request: Request) -> Response:
     return JSONResponse(request.path_params)
 
@@ -56,7 +71,12 @@ def build(extra_routes: int = 50) -> Any:
         Route("/json", greeting),
         Route("/items", create, methods=["POST"]),
         Route("/upload", upload, methods=["POST"]),
+        Route("/form", form, methods=["POST"]),
     ]
     routes += [Route(r.render("brace-typed"), filler, methods=[r.method]) for r in filler_routes(extra_routes)]
     routes.append(Route("/users/{id:int}", user))
     return Starlette(routes=routes)
+
+
+def build_upload() -> Any:
+    return Starlette(routes=[Route("/upload", upload_large, methods=["POST"])])
