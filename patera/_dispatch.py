@@ -11,7 +11,7 @@ import functools
 import inspect
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from loguru import logger
@@ -26,6 +26,7 @@ from .response import Response
 
 __all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "unwrap_model")
 
+_CONTENT_TYPE = b"content-type"
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
 _FORM_CONSUMERS = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
 # Content-Type as received -> a JSON type? (Form types carry a per-request boundary: not cached.)
@@ -128,11 +129,13 @@ class Endpoint:
         "produces_type",
         "produces_base",
         "produces_status",
+        "produces_pair",
         "adapter",
         "before",
         "after",
         "guards",
         "plain",
+        "run",
         "call",
         "json_body",
     )
@@ -190,9 +193,13 @@ class Endpoint:
         produces = spec.produces
         self.produces_type: str | None = None
         self.produces_base: str | None = None
+        #: the Content-Type line @produces writes, as sent: a response whose only header is
+        #: exactly this one (what text()/json() wrote) needs no rewrite
+        self.produces_pair: tuple[bytes, bytes] | None = None
         if produces is not None and produces is not MediaType.NO_CONTENT:
             self.produces_base = produces.value
             self.produces_type = produces.value + ("; charset=utf-8" if produces.value.startswith("text/") else "")
+            self.produces_pair = (_CONTENT_TYPE, self.produces_type.encode("latin-1"))
         self.produces_status = spec.produces_status if produces is not None else None
         self.adapter = response_adapter(self.func)
 
@@ -206,6 +213,11 @@ class Endpoint:
         #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
         #: through :func:`ensure_response`.
         self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
+        #: What the routing outcome calls for a non-plain endpoint: when @produces and
+        #: ``Response[T]`` are all there is, the handler and :meth:`finish` alone.
+        self.run: Callable[[Any], Awaitable[Response[Any]]] = (
+            self._call_and_finish if not (self.guards or self.before or self.after or self.consumes) else self.__call__
+        )
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -269,26 +281,44 @@ class Endpoint:
         res = await self.call(req, **kwargs)
         if not isinstance(res, Response):
             self.not_a_response(res)
-        if self.produces_status is not None:
-            self._apply_produces(res)
-        if self.adapter is not None:
-            res.body_type = self.adapter
+        self.finish(res)
         for hook in self.after:
             await hook(res)
+        return res
+
+    async def _call_and_finish(self, req: Any) -> Response[Any]:
+        """:meth:`__call__` for an endpoint with nothing to run before the handler."""
+        params = req.route_parameters
+        res = await (self.call(req, **params) if params else self.call(req))
+        if type(res) is not Response and not isinstance(res, Response):
+            self.not_a_response(res)
+        self.finish(res)
         return res
 
     def not_a_response(self, value: Any) -> None:
         raise TypeError(f"{self.name} must return a Response, got {type(value).__name__}")
 
+    def finish(self, res: Response[Any]) -> None:
+        """@produces (content type, default status), then the ``Response[T]`` body type."""
+        if self.produces_status is not None:
+            raw = res.headers.raw
+            # PERF: text()/json() already wrote exactly the declared line: nothing to rewrite.
+            if len(raw) != 1 or raw[0] != self.produces_pair:
+                self._apply_produces(res)
+            if not res._status_set:
+                res.status_code = self.produces_status
+        if self.adapter is not None:
+            res.body_type = self.adapter
+
     def _apply_produces(self, res: Response[Any]) -> None:
-        current = res.headers.get("content-type")
-        if self.produces_type is None:  # MediaType.NO_CONTENT
-            res.headers.pop("content-type", None)
-        else:
-            if current is not None and current.partition(";")[0].strip().lower() != self.produces_base:
-                logger.warning(
-                    "{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, current
-                )
-            res.headers["content-type"] = self.produces_type
-        if not res.status_explicit and self.produces_status is not None:
-            res.status_code = self.produces_status
+        headers = res.headers
+        if self.produces_pair is None:  # MediaType.NO_CONTENT
+            headers.pop("content-type", None)
+            return
+        current = headers.get_raw(_CONTENT_TYPE)
+        if current is not None:
+            text = current.decode("latin-1")
+            if text.partition(";")[0].strip().lower() != self.produces_base:
+                logger.warning("{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, text)
+        # The framework's own value, checked once at registration: no per-request validation.
+        headers.set_raw(*self.produces_pair)

@@ -75,6 +75,6 @@ def routing_outcome(render: Callable[[Request, Exception], Awaitable[Response[An
             # the layer awaiting this one (Endpoint.plain, _dispatch.ensure_response).
             params = req.route_parameters
             return endpoint.call(req, **params) if params else endpoint.call(req)  # type: ignore[no-any-return]
-        return endpoint(req)  # type: ignore[no-any-return]
+        return endpoint.run(req)  # type: ignore[no-any-return]
 
     return routed

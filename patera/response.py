@@ -62,6 +62,7 @@ _CT_JSON = b"application/json"
 _CT_TEXT = b"text/plain; charset=utf-8"
 _new_object = object.__new__
 _CT_TEXT_PAIR = (_CT, _CT_TEXT)
+_CT_JSON_PAIR = (_CT, _CT_JSON)
 
 
 def guess_content_type(filename: str) -> str:
@@ -69,6 +70,16 @@ def guess_content_type(filename: str) -> str:
     if kind.startswith(TEXT_LIKE) and "charset" not in kind:
         kind += "; charset=utf-8"
     return kind
+
+
+def _dump_declared(adapter: TypeAdapter[Any], body: Any) -> bytes:
+    """``body`` validated as ``T`` (extra keys dropped) and serialised: ``ResponseValidationError`` if it does not fit."""
+    # PERF: the adapter's compiled validator and serialiser, without TypeAdapter's per-call wrappers
+    try:
+        value = adapter.validator.validate_python(body)
+    except Exception as exc:  # pydantic.ValidationError and friends
+        raise ResponseValidationError(f"response body does not match the declared type: {exc}") from exc
+    return adapter.serializer.to_json(value)
 
 
 class Response(Generic[T]):
@@ -108,7 +119,7 @@ class Response(Generic[T]):
     # ------------------------------------------------------------------ status and headers
 
     def status(self, code: int) -> Response[T]:
-        self.status_code = int(code)
+        self.status_code = code if type(code) is int else int(code)
         self._status_set = True
         return self
 
@@ -265,29 +276,29 @@ class Response(Generic[T]):
             return b""
         if isinstance(body, bytes):
             return body
-        if self.body_type is None:
-            # PERF: what the branches below give for these, decided without a header scan
-            kind = type(body)
-            if kind is str:
-                raw = self.headers.raw
-                if raw and raw[0] == _CT_TEXT_PAIR:  # text(): its content type comes first
-                    return body.encode()
-            elif kind is dict or kind is list:
+        kind = type(body)
+        adapter = self.body_type
+        # PERF: what the branches below give for these, decided without a header scan
+        if kind is str:
+            raw = self.headers.raw
+            if raw and raw[0] == _CT_TEXT_PAIR:  # text(): its content type comes first (never validated)
+                return body.encode()
+        elif adapter is None:
+            if kind is dict or kind is list:
                 return pydantic_core.to_json(body)
-            elif isinstance(body, BaseModel):
+            if isinstance(body, BaseModel):
                 return body.__pydantic_serializer__.to_json(body)
+        else:
+            raw = self.headers.raw
+            if raw and raw[0] == _CT_JSON_PAIR:  # json(): validated and serialised as Response[T]
+                return _dump_declared(adapter, body)
         if isinstance(body, str) and self.headers.get_raw(_CT) == _CT_TEXT:
             return body.encode()  # PERF: the text() fast path
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
         if _is_json_raw(self.headers.get_raw(_CT)):
-            adapter = self.body_type
             if adapter is not None:
-                try:
-                    value = adapter.validate_python(body)
-                except Exception as exc:  # pydantic.ValidationError and friends
-                    raise ResponseValidationError(f"response body does not match the declared type: {exc}") from exc
-                return adapter.dump_json(value)
+                return _dump_declared(adapter, body)
             if isinstance(body, BaseModel):
                 return body.__pydantic_serializer__.to_json(body)  # PERF: bytes, no str round trip
             return pydantic_core.to_json(body)
