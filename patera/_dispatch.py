@@ -12,7 +12,7 @@ import inspect
 import json
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from loguru import logger
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -39,10 +39,10 @@ def resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
     target = inspect.unwrap(func)
     try:
         return inspect.get_annotations(target, eval_str=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of a user's annotation: try the next way
         try:
             return typing.get_type_hints(target, include_extras=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the raw annotations are the last resort
             return dict(getattr(target, "__annotations__", {}))
 
 
@@ -106,38 +106,39 @@ def ensure_response(req: Any, res: Any) -> Response[Any]:
     if isinstance(res, Response):
         return res
     endpoint = req.endpoint
-    raise TypeError(f"{endpoint.name if endpoint is not None else 'endpoint'} must return a Response, got {type(res).__name__}")
+    name = endpoint.name if endpoint is not None else "endpoint"
+    raise TypeError(f"{name} must return a Response, got {type(res).__name__}")
 
 
 class Endpoint:
     """A registered handler, ready to run."""
 
     __slots__ = (
-        "name",
-        "controller",
-        "spec",
-        "func",
-        "handler",
-        "rule",
-        "method",
-        "limits",
-        "cors_policy",
-        "body_param",
-        "body_model",
-        "list_fields",
-        "consumes",
-        "produces_type",
-        "produces_base",
-        "produces_status",
-        "produces_pair",
         "adapter",
-        "before",
         "after",
-        "guards",
-        "plain",
-        "run",
+        "before",
+        "body_model",
+        "body_param",
         "call",
+        "consumes",
+        "controller",
+        "cors_policy",
+        "func",
+        "guards",
+        "handler",
         "json_body",
+        "limits",
+        "list_fields",
+        "method",
+        "name",
+        "plain",
+        "produces_base",
+        "produces_pair",
+        "produces_status",
+        "produces_type",
+        "rule",
+        "run",
+        "spec",
     )
 
     def __init__(
@@ -168,7 +169,9 @@ class Endpoint:
         names = {p.name for p in params}
         for var in variables:
             if var not in names and not takes_kwargs:
-                raise InvalidRouteHandler(f"{name}: route variable {var!r} of {rule!r} is not a parameter of the handler")
+                raise InvalidRouteHandler(
+                    f"{name}: route variable {var!r} of {rule!r} is not a parameter of the handler"
+                )
 
         hints = resolved_hints(self.func)
         self.body_param: str | None = None
@@ -182,13 +185,16 @@ class Endpoint:
         self.consumes = spec.consumes
         #: the body (when consumed) is JSON, not a form
         self.json_body = self.consumes in _JSON_CONSUMERS
-        if self.body_model is not None and self.consumes is not None and self.consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
-            raise UnexpectedDecorator(f"{name}: @consumes({self.consumes.value!r}) cannot inject {self.body_model.__name__}")
+        consumes = self.consumes
+        if self.body_model is not None and consumes is not None and consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
+            model_name = self.body_model.__name__
+            raise UnexpectedDecorator(f"{name}: @consumes({consumes.value!r}) cannot inject {model_name}")
         if self.consumes is None:
             self.body_param = self.body_model = None
         # Only form bodies need it: a name sent once must still fill a list field.
-        is_form = self.body_model is not None and self.consumes in _FORM_CONSUMERS
-        self.list_fields = _list_fields(self.body_model) if is_form else frozenset()
+        model = self.body_model
+        is_form = model is not None and self.consumes in _FORM_CONSUMERS
+        self.list_fields = _list_fields(model) if model is not None and is_form else frozenset()
 
         produces = spec.produces
         self.produces_type: str | None = None
@@ -212,12 +218,11 @@ class Endpoint:
         #: is all there is to do. The routing outcome then hands on the handler's own awaitable
         #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
         #: through :func:`ensure_response`.
-        self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
+        before_handler = bool(self.guards or self.before or self.after or self.consumes)
+        self.plain = not (before_handler or self.produces_status or self.adapter)
         #: What the routing outcome calls for a non-plain endpoint: when @produces and
         #: ``Response[T]`` are all there is, the handler and :meth:`finish` alone.
-        self.run: Callable[[Any], Awaitable[Response[Any]]] = (
-            self._call_and_finish if not (self.guards or self.before or self.after or self.consumes) else self.__call__
-        )
+        self.run: Callable[[Any], Awaitable[Response[Any]]] = self.__call__ if before_handler else self._call_and_finish
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -278,7 +283,7 @@ class Endpoint:
                 else:
                     value = await self._from_form(req)
                 kwargs = {**kwargs, name: value}
-        res = await self.call(req, **kwargs)
+        res: Response[Any] = await self.call(req, **kwargs)
         if not isinstance(res, Response):
             self.not_a_response(res)
         self.finish(res)
@@ -289,13 +294,13 @@ class Endpoint:
     async def _call_and_finish(self, req: Any) -> Response[Any]:
         """:meth:`__call__` for an endpoint with nothing to run before the handler."""
         params = req.route_parameters
-        res = await (self.call(req, **params) if params else self.call(req))
+        res: Response[Any] = await (self.call(req, **params) if params else self.call(req))
         if type(res) is not Response and not isinstance(res, Response):
             self.not_a_response(res)
         self.finish(res)
         return res
 
-    def not_a_response(self, value: Any) -> None:
+    def not_a_response(self, value: Any) -> NoReturn:
         raise TypeError(f"{self.name} must return a Response, got {type(value).__name__}")
 
     def finish(self, res: Response[Any]) -> None:
@@ -319,6 +324,8 @@ class Endpoint:
         if current is not None:
             text = current.decode("latin-1")
             if text.partition(";")[0].strip().lower() != self.produces_base:
-                logger.warning("{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, text)
+                logger.warning(
+                    "{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, text
+                )
         # The framework's own value, checked once at registration: no per-request validation.
         headers.set_raw(*self.produces_pair)
