@@ -11,7 +11,7 @@ import functools
 import inspect
 import json
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from loguru import logger
@@ -24,7 +24,7 @@ from .media_types import MediaType
 from .request import PLAIN_JSON_START, parse_json_body
 from .response import Response
 
-__all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "unwrap_model")
+__all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "settle", "unwrap_model")
 
 _CONTENT_TYPE = b"content-type"
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
@@ -110,6 +110,20 @@ def ensure_response(req: Any, res: Any) -> Response[Any]:
     raise TypeError(f"{name} must return a Response, got {type(res).__name__}")
 
 
+def settle(req: Any, res: Any) -> Response[Any]:
+    """A plain endpoint's result as the endpoint wrapper would return it.
+
+    :func:`ensure_response`, then the endpoint's precomputed post-step (``Endpoint.post``:
+    @produces, ``Response[T]``). Only the layer that awaits the routing outcome itself calls
+    this (ARCHITECTURE.md): anything further out may hold another layer's response.
+    """
+    checked = res if isinstance(res, Response) else ensure_response(req, res)
+    endpoint = req.endpoint
+    if endpoint is not None and endpoint.post is not None:
+        endpoint.post(checked)
+    return checked
+
+
 class Endpoint:
     """A registered handler, ready to run."""
 
@@ -132,12 +146,12 @@ class Endpoint:
         "method",
         "name",
         "plain",
+        "post",
         "produces_base",
         "produces_pair",
         "produces_status",
         "produces_type",
         "rule",
-        "run",
         "spec",
     )
 
@@ -218,11 +232,13 @@ class Endpoint:
         #: is all there is to do. The routing outcome then hands on the handler's own awaitable
         #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
         #: through :func:`ensure_response`.
-        before_handler = bool(self.guards or self.before or self.after or self.consumes)
-        self.plain = not (before_handler or self.produces_status or self.adapter)
-        #: What the routing outcome calls for a non-plain endpoint: when @produces and
-        #: ``Response[T]`` are all there is, the handler and :meth:`finish` alone.
-        self.run: Callable[[Any], Awaitable[Response[Any]]] = self.__call__ if before_handler else self._call_and_finish
+        #: @produces and ``Response[T]`` do not stop an endpoint being plain: what they do to
+        #: the result is decided here and applied by :func:`settle` (``post``), in the layer
+        #: that awaits the handler's awaitable anyway, so they cost no wrapper coroutine.
+        self.plain = not (self.guards or self.before or self.after or self.consumes)
+        self.post: Callable[[Response[Any]], None] | None = (
+            self.finish if self.produces_status is not None or self.adapter is not None else None
+        )
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -289,15 +305,6 @@ class Endpoint:
         self.finish(res)
         for hook in self.after:
             await hook(res)
-        return res
-
-    async def _call_and_finish(self, req: Any) -> Response[Any]:
-        """:meth:`__call__` for an endpoint with nothing to run before the handler."""
-        params = req.route_parameters
-        res: Response[Any] = await (self.call(req, **params) if params else self.call(req))
-        if type(res) is not Response and not isinstance(res, Response):
-            self.not_a_response(res)
-        self.finish(res)
         return res
 
     def not_a_response(self, value: Any) -> NoReturn:
