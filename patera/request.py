@@ -343,12 +343,12 @@ class Request:
             reader = self._start_reading()
             receive = self._receive
             chunk = reader.take(await receive())
-            parts: list[bytes] = []
-            while not reader._done:
-                parts.append(chunk)
-                chunk = reader.take(await receive())
-            if parts:
-                parts.append(chunk)
+            more = not reader._done
+            if more:
+                parts = [chunk]
+                while more:
+                    parts.append(reader.take(await receive()))
+                    more = not reader._done
                 chunk = b"".join(parts)
             self._body = chunk
         return self._body
