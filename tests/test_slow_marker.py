@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The slow tests by module and function: benchmark smoke, new-project install, 500-example properties.
 SLOW_TESTS = [
-    ("tests.test_bench_smoke", "test_bench_run_prints_every_scenario_with_ratios"),
+    ("tests.test_bench_smoke", "test_bench_run_prints_requests_overheads_and_style_ratios"),
     ("tests.test_new_project_install", "test_generated_project_installs_and_passes_its_tests_in_the_readme_venv"),
     ("tests.test_cookies", "test_dump_then_parse_round_trips"),
     ("tests.test_cookies", "test_parser_never_raises"),
