@@ -302,7 +302,9 @@ class Endpoint:
         res: Response[Any] = await self.call(req, **kwargs)
         if not isinstance(res, Response):
             self.not_a_response(res)
-        self.finish(res)
+        post = self.post
+        if post is not None:
+            post(res)
         for hook in self.after:
             await hook(res)
         return res
