@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from ._chain import compose_chains
+from ._cors_layer import uses_cors
 from ._dispatch import ensure_response
 from ._error_boundary import screen
 from ._router import RequestRedirect
@@ -47,6 +48,9 @@ class ASGIHandler:
         #: ``Origin``; set by :meth:`compose`
         self.chain: Layer | None = None
         self.origin_chain: Layer | None = None
+        #: whether the entry itself awaits the routing outcome (no middleware, and for the
+        #: origin chain no CORS layer either) and so settles a plain endpoint's result
+        self._settles = self._settles_origin = True
         self._request_class: type[Request] = app.request_class
         self._match: Callable[[str, str], tuple[Any, dict[str, Any]]] = app.router.match
         self._access_log = bool(app.get_conf("ACCESS_LOG", True))
@@ -59,6 +63,8 @@ class ASGIHandler:
         self._match = app.router.match
         self._render = app.errors.render
         self.chain, self.origin_chain = compose_chains(app)
+        self._settles = not app.middleware
+        self._settles_origin = self._settles and not uses_cors(app)
 
     # ------------------------------------------------------------------ entry point
 
@@ -95,10 +101,19 @@ class ASGIHandler:
                     single = req.single_headers
                     if single is None:
                         screen(req)  # a repeated single-value header: DuplicateHeader
-                    chain = self.origin_chain if b"origin" in single else self.chain  # type: ignore[operator]
-                    res = await chain(req)  # type: ignore[misc]  # composed by build()
+                    if b"origin" in single:  # type: ignore[operator]
+                        res = await self.origin_chain(req)  # type: ignore[misc]  # composed by build()
+                        settles = self._settles_origin
+                    else:
+                        res = await self.chain(req)  # type: ignore[misc]
+                        settles = self._settles
                     if type(res) is not Response:
                         res = ensure_response(req, res)  # a plain endpoint's unchecked result
+                    if settles:
+                        # _dispatch.settle, inline: a plain endpoint's @produces / Response[T]
+                        endpoint = req.endpoint
+                        if endpoint is not None and endpoint.post is not None:
+                            endpoint.post(res)
                 except Exception as exc:  # noqa: BLE001 - the boundary: every error is answered
                     res = await self._render(req, exc)
             except ClientDisconnected:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._cors_layer import cors_layer, uses_cors
-from ._dispatch import ensure_response
+from ._dispatch import settle
 from ._routing_outcome import routing_outcome
 from .response import Response
 
@@ -49,7 +49,7 @@ def checked_endpoint(routed: Layer) -> Layer:
     """The routing outcome as middleware must see it: a Response, never a plain handler's raw value."""
 
     async def run(req: Request) -> Response[Any]:
-        return ensure_response(req, await routed(req))
+        return settle(req, await routed(req))
 
     return run
 
@@ -57,9 +57,9 @@ def checked_endpoint(routed: Layer) -> Layer:
 def compose_chain(app: Patera) -> Layer:
     """Middleware → routing outcome → endpoint for ``app`` (routes frozen, CORS policies resolved).
 
-    A plain endpoint's result reaches the next awaiting layer unchecked (``Endpoint.plain``):
-    the boundary and the CORS layer check it themselves, middleware gets
-    :func:`checked_endpoint`.
+    A plain endpoint's result reaches the next awaiting layer unchecked and unfinished
+    (``Endpoint.plain``): the boundary and the CORS layer settle it themselves
+    (``_dispatch.settle``), middleware gets :func:`checked_endpoint`.
     """
     if not app.middleware:
         return routing_outcome(app.errors.render)

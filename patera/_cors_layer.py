@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ._cors import CorsPolicy, add_grant, is_same_origin
-from ._dispatch import ensure_response
+from ._dispatch import ensure_response, settle
 from .exceptions import CorsOriginRefused, PreflightMethodRefused
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ def cors_layer(app: Patera, inner: Layer) -> Layer:
     """Wrap ``inner`` with the CORS checks of ``app``'s policies."""
     global_policy: CorsPolicy | None = app.global_cors
     router = app.router
+    # Without middleware ``inner`` is the routing outcome: a plain endpoint's result is
+    # settled here (checked, @produces / Response[T] applied), as the boundary would.
+    checked = ensure_response if app.middleware else settle
 
     def preflight_policy(req: Request, requested: str, fallback: CorsPolicy | None) -> CorsPolicy | None:
         """Options of the endpoint matching path and requested method, else any on the path.
@@ -76,7 +79,7 @@ def cors_layer(app: Patera, inner: Layer) -> Layer:
             policy = preflight_policy(req, requested, policy)
         host = req.single_headers.get(b"host") if req.single_headers is not None else None
         if policy is None or _same_origin(origin, req.scheme, None if host is None else host.decode("latin-1")):
-            return await inner(req)
+            return checked(req, await inner(req))
         if requested is not None:
             status, headers, _ = policy.preflight(origin, requested, req.headers.get("access-control-request-headers"))
             if status == 403:
@@ -90,7 +93,7 @@ def cors_layer(app: Patera, inner: Layer) -> Layer:
         if grant is None:
             raise CorsOriginRefused()
         req.cors_grant = grant
-        res = ensure_response(req, await inner(req))
+        res = checked(req, await inner(req))
         add_grant(res.headers, grant)
         return res
 
@@ -98,7 +101,9 @@ def cors_layer(app: Patera, inner: Layer) -> Layer:
         single = req.single_headers
         origin = single.get(b"origin") if single is not None else None
         if origin is None:
-            return inner(req)  # PERF: no Origin, no CORS: no coroutine of this layer at all
+            # PERF: no Origin, no CORS: no coroutine of this layer at all. (The entry sends only
+            # requests with an Origin here; one without is settled by whoever awaits this.)
+            return inner(req)
         return cross_origin(req, origin.decode("latin-1"))
 
     return cors

@@ -12,7 +12,7 @@ import inspect
 import json
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from loguru import logger
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -24,8 +24,9 @@ from .media_types import MediaType
 from .request import PLAIN_JSON_START, parse_json_body
 from .response import Response
 
-__all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "unwrap_model")
+__all__ = ("Endpoint", "call_maybe_sync", "ensure_response", "response_adapter", "settle", "unwrap_model")
 
+_CONTENT_TYPE = b"content-type"
 _JSON_CONSUMERS = (MediaType.APPLICATION_JSON, MediaType.APPLICATION_PROBLEM_JSON)
 _FORM_CONSUMERS = (MediaType.APPLICATION_X_WWW_FORM_URLENCODED, MediaType.MULTIPART_FORM_DATA)
 # Content-Type as received -> a JSON type? (Form types carry a per-request boundary: not cached.)
@@ -38,10 +39,10 @@ def resolved_hints(func: Callable[..., Any]) -> dict[str, Any]:
     target = inspect.unwrap(func)
     try:
         return inspect.get_annotations(target, eval_str=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of a user's annotation: try the next way
         try:
             return typing.get_type_hints(target, include_extras=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the raw annotations are the last resort
             return dict(getattr(target, "__annotations__", {}))
 
 
@@ -105,36 +106,53 @@ def ensure_response(req: Any, res: Any) -> Response[Any]:
     if isinstance(res, Response):
         return res
     endpoint = req.endpoint
-    raise TypeError(f"{endpoint.name if endpoint is not None else 'endpoint'} must return a Response, got {type(res).__name__}")
+    name = endpoint.name if endpoint is not None else "endpoint"
+    raise TypeError(f"{name} must return a Response, got {type(res).__name__}")
+
+
+def settle(req: Any, res: Any) -> Response[Any]:
+    """A plain endpoint's result as the endpoint wrapper would return it.
+
+    :func:`ensure_response`, then the endpoint's precomputed post-step (``Endpoint.post``:
+    @produces, ``Response[T]``). Only the layer that awaits the routing outcome itself calls
+    this (ARCHITECTURE.md): anything further out may hold another layer's response.
+    """
+    checked = res if isinstance(res, Response) else ensure_response(req, res)
+    endpoint = req.endpoint
+    if endpoint is not None and endpoint.post is not None:
+        endpoint.post(checked)
+    return checked
 
 
 class Endpoint:
     """A registered handler, ready to run."""
 
     __slots__ = (
-        "name",
-        "controller",
-        "spec",
-        "func",
-        "handler",
-        "rule",
-        "method",
-        "limits",
-        "cors_policy",
-        "body_param",
-        "body_model",
-        "list_fields",
-        "consumes",
-        "produces_type",
-        "produces_base",
-        "produces_status",
         "adapter",
-        "before",
         "after",
-        "guards",
-        "plain",
+        "before",
+        "body_model",
+        "body_param",
         "call",
+        "consumes",
+        "controller",
+        "cors_policy",
+        "func",
+        "guards",
+        "handler",
         "json_body",
+        "limits",
+        "list_fields",
+        "method",
+        "name",
+        "plain",
+        "post",
+        "produces_base",
+        "produces_pair",
+        "produces_status",
+        "produces_type",
+        "rule",
+        "spec",
     )
 
     def __init__(
@@ -165,7 +183,9 @@ class Endpoint:
         names = {p.name for p in params}
         for var in variables:
             if var not in names and not takes_kwargs:
-                raise InvalidRouteHandler(f"{name}: route variable {var!r} of {rule!r} is not a parameter of the handler")
+                raise InvalidRouteHandler(
+                    f"{name}: route variable {var!r} of {rule!r} is not a parameter of the handler"
+                )
 
         hints = resolved_hints(self.func)
         self.body_param: str | None = None
@@ -179,20 +199,27 @@ class Endpoint:
         self.consumes = spec.consumes
         #: the body (when consumed) is JSON, not a form
         self.json_body = self.consumes in _JSON_CONSUMERS
-        if self.body_model is not None and self.consumes is not None and self.consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
-            raise UnexpectedDecorator(f"{name}: @consumes({self.consumes.value!r}) cannot inject {self.body_model.__name__}")
+        consumes = self.consumes
+        if self.body_model is not None and consumes is not None and consumes not in _JSON_CONSUMERS + _FORM_CONSUMERS:
+            model_name = self.body_model.__name__
+            raise UnexpectedDecorator(f"{name}: @consumes({consumes.value!r}) cannot inject {model_name}")
         if self.consumes is None:
             self.body_param = self.body_model = None
         # Only form bodies need it: a name sent once must still fill a list field.
-        is_form = self.body_model is not None and self.consumes in _FORM_CONSUMERS
-        self.list_fields = _list_fields(self.body_model) if is_form else frozenset()
+        model = self.body_model
+        is_form = model is not None and self.consumes in _FORM_CONSUMERS
+        self.list_fields = _list_fields(model) if model is not None and is_form else frozenset()
 
         produces = spec.produces
         self.produces_type: str | None = None
         self.produces_base: str | None = None
+        #: the Content-Type line @produces writes, as sent: a response whose only header is
+        #: exactly this one (what text()/json() wrote) needs no rewrite
+        self.produces_pair: tuple[bytes, bytes] | None = None
         if produces is not None and produces is not MediaType.NO_CONTENT:
             self.produces_base = produces.value
             self.produces_type = produces.value + ("; charset=utf-8" if produces.value.startswith("text/") else "")
+            self.produces_pair = (_CONTENT_TYPE, self.produces_type.encode("latin-1"))
         self.produces_status = spec.produces_status if produces is not None else None
         self.adapter = response_adapter(self.func)
 
@@ -205,7 +232,13 @@ class Endpoint:
         #: is all there is to do. The routing outcome then hands on the handler's own awaitable
         #: (no wrapper coroutine), whose result is unchecked: whoever awaits it passes it
         #: through :func:`ensure_response`.
-        self.plain = not (self.guards or self.before or self.after or self.consumes or self.produces_status or self.adapter)
+        #: @produces and ``Response[T]`` do not stop an endpoint being plain: what they do to
+        #: the result is decided here and applied by :func:`settle` (``post``), in the layer
+        #: that awaits the handler's awaitable anyway, so they cost no wrapper coroutine.
+        self.plain = not (self.guards or self.before or self.after or self.consumes)
+        self.post: Callable[[Response[Any]], None] | None = (
+            self.finish if self.produces_status is not None or self.adapter is not None else None
+        )
 
     def accepts(self, content_type: str | None) -> bool:
         if content_type is None:
@@ -266,29 +299,42 @@ class Endpoint:
                 else:
                     value = await self._from_form(req)
                 kwargs = {**kwargs, name: value}
-        res = await self.call(req, **kwargs)
+        res: Response[Any] = await self.call(req, **kwargs)
         if not isinstance(res, Response):
             self.not_a_response(res)
-        if self.produces_status is not None:
-            self._apply_produces(res)
-        if self.adapter is not None:
-            res.body_type = self.adapter
+        post = self.post
+        if post is not None:
+            post(res)
         for hook in self.after:
             await hook(res)
         return res
 
-    def not_a_response(self, value: Any) -> None:
+    def not_a_response(self, value: Any) -> NoReturn:
         raise TypeError(f"{self.name} must return a Response, got {type(value).__name__}")
 
+    def finish(self, res: Response[Any]) -> None:
+        """@produces (content type, default status), then the ``Response[T]`` body type."""
+        if self.produces_status is not None:
+            raw = res.headers.raw
+            # PERF: text()/json() already wrote exactly the declared line: nothing to rewrite.
+            if len(raw) != 1 or raw[0] != self.produces_pair:
+                self._apply_produces(res)
+            if not res._status_set:
+                res.status_code = self.produces_status
+        if self.adapter is not None:
+            res.body_type = self.adapter
+
     def _apply_produces(self, res: Response[Any]) -> None:
-        current = res.headers.get("content-type")
-        if self.produces_type is None:  # MediaType.NO_CONTENT
-            res.headers.pop("content-type", None)
-        else:
-            if current is not None and current.partition(";")[0].strip().lower() != self.produces_base:
+        headers = res.headers
+        if self.produces_pair is None:  # MediaType.NO_CONTENT
+            headers.pop("content-type", None)
+            return
+        current = headers.get_raw(_CONTENT_TYPE)
+        if current is not None:
+            text = current.decode("latin-1")
+            if text.partition(";")[0].strip().lower() != self.produces_base:
                 logger.warning(
-                    "{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, current
+                    "{} declares @produces({}) but set Content-Type {!r}", self.name, self.produces_base, text
                 )
-            res.headers["content-type"] = self.produces_type
-        if not res.status_explicit and self.produces_status is not None:
-            res.status_code = self.produces_status
+        # The framework's own value, checked once at registration: no per-request validation.
+        headers.set_raw(*self.produces_pair)

@@ -74,8 +74,8 @@ def routing_outcome(render: Callable[[Request, Exception], Awaitable[Response[An
         if endpoint is None:
             return fallback(req)
         if endpoint.plain:
-            # PERF: the handler's own awaitable, no wrapper coroutine; its result is checked by
-            # the layer awaiting this one (Endpoint.plain, _dispatch.ensure_response).
+            # PERF: the handler's own awaitable, no wrapper coroutine; its result is checked and
+            # finished (@produces, Response[T]) by the layer awaiting this one (_dispatch.settle).
             params = req.route_parameters
             return endpoint.call(req, **params) if params else endpoint.call(req)  # type: ignore[no-any-return]
         return endpoint(req)  # type: ignore[no-any-return]

@@ -21,13 +21,13 @@ from .datastructures import Headers
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from ._types import Receive, Scope
     from .response import Response
     from .uploads import UploadedFile
 
-__all__ = ("Request", "parse_json", "current_request", "routed_path")
+__all__ = ("Request", "current_request", "parse_json", "routed_path")
 
 #: The request being handled (templates read it for their ``request`` variable).
 current_request: ContextVar[Request | None] = ContextVar("patera_current_request", default=None)
@@ -35,7 +35,12 @@ current_request: ContextVar[Request | None] = ContextVar("patera_current_request
 _DEFAULT_LIMITS = BodyLimits()
 #: Headers a request may carry once at most (RFC 9112 §3.2 and §6.3, RFC 6454 §7.3), with
 #: their names as ``DuplicateHeader`` (400) reports them.
-SINGLE_HEADERS = {b"host": "Host", b"content-length": "Content-Length", b"content-type": "Content-Type", b"origin": "Origin"}
+SINGLE_HEADERS = {
+    b"host": "Host",
+    b"content-length": "Content-Length",
+    b"content-type": "Content-Type",
+    b"origin": "Origin",
+}
 _UNSET: Any = object()
 # NOTE: bytes a JSON text can start with in UTF-8 without a BOM (RFC 8259 §2).
 PLAIN_JSON_START = frozenset(b'{["-0123456789tfn \t\r\n')
@@ -101,31 +106,31 @@ class Request:
     """
 
     __slots__ = (
-        "scope",
-        "app",
-        "path",
-        "_receive",
-        "route_parameters",
-        "endpoint",
-        "route_error",
-        "user",
-        "_headers",
-        "_query",
-        "_cookies",
         "_body",
-        "_json",
-        "_form",
+        "_context",
+        "_cookies",
         "_files",
-        "_streamed",
+        "_form",
+        "_headers",
+        "_json",
+        "_query",
+        "_receive",
         "_response",
         "_state",
-        "_context",
-        "open_uploads",
-        "websocket",
+        "_streamed",
+        "app",
         "body_validation_error",
-        "single_headers",
-        "duplicate_header",
         "cors_grant",
+        "duplicate_header",
+        "endpoint",
+        "open_uploads",
+        "path",
+        "route_error",
+        "route_parameters",
+        "scope",
+        "single_headers",
+        "user",
+        "websocket",
     )
 
     def __init__(self, scope: Scope, receive: Receive, app: Any = None) -> None:
@@ -247,7 +252,8 @@ class Request:
 
     @property
     def scheme(self) -> str:
-        return self.scope.get("scheme") or ("ws" if self.scope["type"] == "websocket" else "http")  # type: ignore[no-any-return]
+        scheme: str = self.scope.get("scheme") or ("ws" if self.scope["type"] == "websocket" else "http")
+        return scheme
 
     @property
     def content_type(self) -> str | None:
@@ -260,7 +266,7 @@ class Request:
         if value is None:
             return None
         value = value.strip()
-        # NOTE: RFC 9110 §8.6 — 1*DIGIT only: "-1", "+10", "1_0", "١٠" and repeated headers are refused.
+        # NOTE: RFC 9110 §8.6 — 1*DIGIT only: "-1", "+10", "1_0", Arabic-Indic digits and repeated headers are refused.
         if not (value.isascii() and value.isdigit()):
             raise BadRequest("Invalid Content-Length header")
         if len(value) > 19:
@@ -337,10 +343,12 @@ class Request:
             reader = self._start_reading()
             receive = self._receive
             chunk = reader.take(await receive())
-            if not reader._done:
+            more = not reader._done
+            if more:
                 parts = [chunk]
-                while not reader._done:
+                while more:
                     parts.append(reader.take(await receive()))
+                    more = not reader._done
                 chunk = b"".join(parts)
             self._body = chunk
         return self._body
@@ -506,7 +514,7 @@ class _BodyStream:
     parser stops at the closing boundary) needs no finaliser scheduled on the event loop.
     """
 
-    __slots__ = ("_req", "_reader", "_done")
+    __slots__ = ("_done", "_reader", "_req")
 
     def __init__(self, req: Request) -> None:
         self._req = req
@@ -537,7 +545,7 @@ class _BodyStream:
 class _BodyReader:
     """Pulls ``http.request`` messages one chunk at a time and enforces the body limits."""
 
-    __slots__ = ("_receive", "_declared", "_limit", "_received", "_done")
+    __slots__ = ("_declared", "_done", "_limit", "_receive", "_received")
 
     def __init__(self, receive: Receive, declared: int | None, limit: int | None) -> None:
         self._receive = receive
@@ -546,7 +554,7 @@ class _BodyReader:
         self._received = 0
         self._done = False
 
-    def take(self, message: dict[str, Any]) -> bytes:
+    def take(self, message: Mapping[str, Any]) -> bytes:
         """Account for one received message; its body chunk (``b""`` when it has none)."""
         kind = message["type"]
         if kind == "http.request":

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ._types import Receive, Send
 
-__all__ = ("Response", "ResponseValidationError", "FILE_CHUNK_SIZE", "TEXT_LIKE", "file_chunks")
+__all__ = ("FILE_CHUNK_SIZE", "TEXT_LIKE", "Response", "ResponseValidationError", "file_chunks")
 
 T = TypeVar("T")
 FILE_CHUNK_SIZE = 64 * 1024
@@ -62,6 +62,7 @@ _CT_JSON = b"application/json"
 _CT_TEXT = b"text/plain; charset=utf-8"
 _new_object = object.__new__
 _CT_TEXT_PAIR = (_CT, _CT_TEXT)
+_CT_JSON_PAIR = (_CT, _CT_JSON)
 
 
 def guess_content_type(filename: str) -> str:
@@ -71,6 +72,16 @@ def guess_content_type(filename: str) -> str:
     return kind
 
 
+def _dump_declared(adapter: TypeAdapter[Any], body: Any) -> bytes:
+    """``body`` validated as ``T`` (extra keys dropped), serialised; ``ResponseValidationError`` if it does not fit."""
+    # PERF: the adapter's compiled validator and serialiser, without TypeAdapter's per-call wrappers
+    try:
+        value = adapter.validator.validate_python(body)
+    except Exception as exc:  # pydantic.ValidationError and friends
+        raise ResponseValidationError(f"response body does not match the declared type: {exc}") from exc
+    return adapter.serializer.to_json(value)
+
+
 class Response(Generic[T]):
     """Built by handlers through chainable setters; serialised once, when sent.
 
@@ -78,7 +89,7 @@ class Response(Generic[T]):
     validation, serialisation and OpenAPI.
     """
 
-    __slots__ = ("app", "status_code", "headers", "body", "_status_set", "_stream", "body_type", "_cookies")
+    __slots__ = ("_cookies", "_status_set", "_stream", "app", "body", "body_type", "headers", "status_code")
 
     #: The ``TypeAdapter`` of ``T`` when the endpoint or exception handler that produced this
     #: response is annotated ``-> Response[T]``; the body is validated and serialised with it.
@@ -108,7 +119,7 @@ class Response(Generic[T]):
     # ------------------------------------------------------------------ status and headers
 
     def status(self, code: int) -> Response[T]:
-        self.status_code = int(code)
+        self.status_code = code if type(code) is int else int(code)
         self._status_set = True
         return self
 
@@ -177,7 +188,9 @@ class Response(Generic[T]):
 
         return _PendingHtml(self, render_template(self.app, text, context, is_file=False))
 
-    def stream(self, iterable: Iterable[Any] | AsyncIterable[Any], content_type: str = "application/octet-stream") -> Response[T]:
+    def stream(
+        self, iterable: Iterable[Any] | AsyncIterable[Any], content_type: str = "application/octet-stream"
+    ) -> Response[T]:
         """Send chunks as they come (chunked transfer); the iterator is closed on disconnect."""
         self.body = None
         self._stream = iterable  # type: ignore[assignment]
@@ -237,7 +250,13 @@ class Response(Generic[T]):
         return self
 
     def delete_cookie(
-        self, cookie_name: str, path: str = "/", domain: str | None = None, *, secure: bool = False, samesite: str | None = None
+        self,
+        cookie_name: str,
+        path: str = "/",
+        domain: str | None = None,
+        *,
+        secure: bool = False,
+        samesite: str | None = None,
     ) -> Response[T]:
         if self._cookies is None:
             self._cookies = {}
@@ -265,29 +284,30 @@ class Response(Generic[T]):
             return b""
         if isinstance(body, bytes):
             return body
-        if self.body_type is None:
-            # PERF: what the branches below give for these, decided without a header scan
-            kind = type(body)
-            if kind is str:
-                raw = self.headers.raw
-                if raw and raw[0] == _CT_TEXT_PAIR:  # text(): its content type comes first
-                    return body.encode()
-            elif kind is dict or kind is list:
+        kind = type(body)
+        adapter = self.body_type
+        # PERF: what the branches below give for these, decided without a header scan
+        if kind is str:
+            raw = self.headers.raw
+            if raw and raw[0] == _CT_TEXT_PAIR:  # text(): its content type comes first (never validated)
+                encoded: bytes = body.encode()
+                return encoded
+        elif adapter is None:
+            if kind is dict or kind is list:
                 return pydantic_core.to_json(body)
-            elif isinstance(body, BaseModel):
+            if isinstance(body, BaseModel):
                 return body.__pydantic_serializer__.to_json(body)
+        else:
+            raw = self.headers.raw
+            if raw and raw[0] == _CT_JSON_PAIR:  # json(): validated and serialised as Response[T]
+                return _dump_declared(adapter, body)
         if isinstance(body, str) and self.headers.get_raw(_CT) == _CT_TEXT:
             return body.encode()  # PERF: the text() fast path
         if isinstance(body, (bytearray, memoryview)):
             return bytes(body)
         if _is_json_raw(self.headers.get_raw(_CT)):
-            adapter = self.body_type
             if adapter is not None:
-                try:
-                    value = adapter.validate_python(body)
-                except Exception as exc:  # pydantic.ValidationError and friends
-                    raise ResponseValidationError(f"response body does not match the declared type: {exc}") from exc
-                return adapter.dump_json(value)
+                return _dump_declared(adapter, body)
             if isinstance(body, BaseModel):
                 return body.__pydantic_serializer__.to_json(body)  # PERF: bytes, no str round trip
             return pydantic_core.to_json(body)
@@ -384,7 +404,7 @@ class Response(Generic[T]):
 class _PendingHtml:
     """Awaitable returned by ``html()``: setters chained before ``await`` apply after rendering."""
 
-    __slots__ = ("_response", "_render", "_ops")
+    __slots__ = ("_ops", "_render", "_response")
 
     def __init__(self, response: Response[Any], render: Awaitable[str]) -> None:
         self._response = response
@@ -437,6 +457,7 @@ def _as_async_iterator(source: Any) -> AsyncIterator[Any]:
 
 async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
     """Sync generators may block, so each ``next()`` runs in the default thread pool."""
+    item: Any
     if isinstance(iterator, (type(iter(())), type(iter([])))):
         for item in iterator:  # PERF: plain sequences never block
             yield item
@@ -445,7 +466,7 @@ async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
     done = object()
     try:
         while True:
-            item = await loop.run_in_executor(None, next, iterator, done)
+            item = await loop.run_in_executor(None, _next_or, iterator, done)
             if item is done:
                 return
             yield item
@@ -453,6 +474,11 @@ async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
+
+
+def _next_or(iterator: Iterator[Any], default: object) -> Any:
+    """``next(iterator, default)``, as one plain function for the thread pool."""
+    return next(iterator, default)
 
 
 async def _close_iterator(iterator: Any) -> None:

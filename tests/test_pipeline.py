@@ -12,8 +12,8 @@ from loguru import logger
 from pydantic import BaseModel, ValidationError
 
 import patera
-from patera import MiddlewareBase, Request, Response
-from patera.controller import Controller, before_request, consumes, get, path, post
+from patera import HttpStatus, MiddlewareBase, Request, Response
+from patera.controller import Controller, before_request, consumes, get, path, post, produces
 from patera.controller.decorators import endpoint_spec
 from patera.exceptions import (
     BadRequest,
@@ -441,3 +441,84 @@ def test_the_app_module_is_not_shadowed_by_the_decorator() -> None:
         pass
 
     assert A.__patera_app__[0] == "x" and B.__patera_app__[0] == "y"  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------- @produces and Response[T] on a plain endpoint
+# A handler with only @produces / Response[T] runs as a plain endpoint: whichever layer awaits
+# it (the entry, the CORS layer, the check in front of middleware) applies them (_dispatch.settle).
+
+SEEN_BY_MIDDLEWARE: list[tuple[int, str | None]] = []
+
+
+class Recording(MiddlewareBase):
+    async def middleware(self, req: Request) -> Response:
+        res = await self.next(req)
+        SEEN_BY_MIDDLEWARE.append((res.status_code, res.headers.get("content-type")))
+        return res
+
+
+class Shown(BaseModel):
+    name: str
+
+
+@path("/finish")
+class Finished(Controller):
+    @get("/text")
+    @produces(MediaType.TEXT_PLAIN, HttpStatus.ACCEPTED)
+    async def text(self, req: Request) -> Response:
+        return req.response.text("hi")
+
+    @get("/typed")
+    @produces(MediaType.APPLICATION_JSON)
+    async def typed(self, req: Request) -> Response[Shown]:
+        return req.response.json({"name": "a", "secret": "dropped"}).status(HttpStatus.CREATED)
+
+    @get("/other-type")
+    @produces(MediaType.APPLICATION_JSON)
+    async def other_type(self, req: Request) -> Response:
+        return req.response.text("not json")
+
+    @get("/invalid")
+    async def invalid(self, req: Request) -> Response[Shown]:
+        return req.response.json({"nom": "a"})
+
+    @get("/not-a-response")
+    @produces(MediaType.APPLICATION_JSON)
+    async def not_a_response(self, req: Request) -> Any:
+        return {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("config", "headers"),
+    [
+        ({}, {}),
+        ({"MIDDLEWARE": [f"{__name__}:Recording"]}, {}),
+        ({"CORS_ALLOW_ORIGINS": [ORIGIN]}, {"origin": ORIGIN}),
+        ({"CORS_ALLOW_ORIGINS": [ORIGIN]}, {}),
+        ({"CORS_ALLOW_ORIGINS": [ORIGIN], "MIDDLEWARE": [f"{__name__}:Recording"]}, {"origin": ORIGIN}),
+    ],
+    ids=["entry", "middleware", "cors-origin", "cors-no-origin", "cors-and-middleware"],
+)
+async def test_produces_and_response_type_apply_whichever_layer_awaits_the_handler(
+    config: dict[str, Any], headers: dict[str, str]
+) -> None:
+    SEEN_BY_MIDDLEWARE.clear()
+    async with PateraTestClient(build_app(Finished, DEBUG=False, **config)) as client:
+        text = await client.get("/finish/text", headers=headers)
+        typed = await client.get("/finish/typed", headers=headers)
+        other = await client.get("/finish/other-type", headers=headers)
+        invalid = await client.get("/finish/invalid", headers=headers)
+        not_a_response = await client.get("/finish/not-a-response", headers=headers)
+    assert (text.status_code, text.headers["content-type"], text.text) == (202, "text/plain; charset=utf-8", "hi")
+    assert (typed.status_code, typed.json()) == (201, {"name": "a"})
+    assert other.headers["content-type"] == "application/json"
+    assert invalid.status_code == 500
+    assert not_a_response.status_code == 500
+    if "MIDDLEWARE" in config:
+        assert SEEN_BY_MIDDLEWARE[:3] == [
+            (202, "text/plain; charset=utf-8"),
+            (201, "application/json"),
+            (200, "application/json"),
+        ]
+    if "origin" in headers:
+        assert text.headers["access-control-allow-origin"] == ORIGIN
