@@ -9,12 +9,8 @@ headers' values, so each variant is stored apart.
 from __future__ import annotations
 
 import hashlib
-import inspect
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-from pydantic import TypeAdapter
 
 from ..controller.decorators import EndpointSpec
 from ..datastructures import MutableHeaders
@@ -23,7 +19,6 @@ from ..response import Response
 
 __all__ = (
     "RAW_HEADERS",
-    "body_adapter",
     "is_entry",
     "request_key",
     "response_entry",
@@ -91,21 +86,6 @@ def request_key(name: str, req: Any, user: str | None) -> str:
 def variant_key(key: str, vary: list[str], req: Any) -> str:
     headers = req.headers
     return _digest(repr((key, [headers.getlist(name) for name in vary])))
-
-
-def body_adapter(func: Callable[..., Any]) -> TypeAdapter[Any] | None:
-    """A TypeAdapter for ``T`` when the handler is annotated ``-> Response[T]``, as the endpoint uses."""
-    target = inspect.unwrap(func)
-    try:
-        annotation = inspect.get_annotations(target, eval_str=True).get("return")
-    except Exception:  # noqa: BLE001 - unresolvable annotations: nothing to validate against
-        return None
-    origin = typing.get_origin(annotation)
-    if isinstance(origin, type) and issubclass(origin, Response):
-        args = typing.get_args(annotation)
-        if args and args[0] is not Any:
-            return TypeAdapter(args[0])
-    return None
 
 
 def is_entry(value: Any) -> bool:

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._dispatch import response_adapter
 from ..controller.decorators import SPEC_ATTR, EndpointSpec
 from ..extension import AppLike, BaseExtension, resolve_configs
 from ..response import Response
 from ._responses import (
     RAW_HEADERS,
-    body_adapter,
     is_entry,
     request_key,
     response_entry,
@@ -301,7 +301,7 @@ class Cache(BaseExtension):
             res = await call(ctrl, req, *args, **kwargs)
             spec: EndpointSpec | None = getattr(cached, SPEC_ATTR, None)
             if adapter is False:
-                adapter = body_adapter(cached)
+                adapter = response_adapter(cached)
             if adapter is not None and isinstance(res, Response) and res.body_type is None:
                 res.body_type = adapter  # the body is stored as Response[T] renders it
             found = storable_entry(res, spec)
