@@ -6,13 +6,20 @@ import codecs
 import re
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from patera._urlencoded import _LOCAL_CODECS, _parse_pairs, _parse_whole, parse_urlencoded, to_multidict
+from patera._urlencoded import (
+    _LOCAL_CODECS,
+    _parse_pairs,
+    _parse_whole,
+    _unquote_all,
+    parse_urlencoded,
+    to_multidict,
+)
 from patera.exceptions import RequestEntityTooLarge
 
 
@@ -104,6 +111,7 @@ _PIECES = [
     b"a", b"b", b"&", b"=", b"+", b"%", b"%2", b"%26", b"%3D", b"%3d", b"%25", b"%41", b"%7e", b"%C3%A4", b"%c3",
     b"%ff", b"%e2%82", b"%ED%A0%80", b"%zz", b"\xc3\xa4", b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\xff", b"\x80",
     b"\xed\xa0\x80", b"\xe2\x82\xac", b"\xef\xbf\xbd", b"%EF%BF%BD", b"%2B", b"AGE", b"-", b"\x81", b"%1b$B",
+    b"\\", b"\\x4", b"%5C", b"%5cx41", b"\\%41", b"%00", b"\x00",
 ]
 _BODIES = st.binary(max_size=60) | st.lists(st.sampled_from(_PIECES), max_size=24).map(b"".join)
 _CHARSETS = [
@@ -134,6 +142,14 @@ def test_fast_path_equals_per_field_path(
     if codec in _LOCAL_CODECS and not re.search(rb"%(26|3[dD])", data):
         fast = _outcome(lambda: _parse_whole(data, codec, max_fields, max_size))
         assert fast is None or fast == reference
+
+
+@_DIFFERENTIAL
+@given(_BODIES)
+@example(b"\\%41\\x41\\\\%5c%5C\\")
+@example(b"%41%%41%4")
+def test_unquote_all_equals_stdlib(data: bytes) -> None:
+    assert _unquote_all(data) == unquote_to_bytes(data)
 
 
 @pytest.mark.parametrize("codec", sorted(_LOCAL_CODECS - {"utf-8"}))
