@@ -22,7 +22,7 @@ from patera._limits import BodyLimits
 from patera._multipart import PART_END, MultipartParser, Part
 from patera._multipart_stream import parse_multipart
 from patera._router import RequestRedirect, Router
-from patera._urlencoded import parse_urlencoded
+from patera._urlencoded import _parse_pairs, parse_urlencoded
 from patera.exceptions import BadRequest, DuplicateRoutePath, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 __all__ = ("TARGETS", "Target")
@@ -385,7 +385,8 @@ MULTIPART_TOKENS = [
 
 
 def check_urlencoded(data: bytes) -> bool:
-    """Only 413 escapes; bytes and text forms agree on ASCII; urlencode() output round-trips.
+    """Only 413 escapes; the result equals the per-field reference; bytes and text agree on
+    ASCII; urlencode() output round-trips.
 
     Input: byte 0 = charset, byte 1 = limits, rest = body (split on NUL for the round trip).
     """
@@ -395,12 +396,20 @@ def check_urlencoded(data: bytes) -> bool:
     max_fields = None if data[1] & 1 else data[1] % 16
     max_size = None if data[1] & 2 else data[1] % 64
     body = data[2:]
+    outcomes: list[object] = []
     for form in (body, body.decode("latin-1")):
         try:
             pairs = parse_urlencoded(form, charset=charset, max_fields=max_fields, max_field_size=max_size)
-        except RequestEntityTooLarge:
+        except RequestEntityTooLarge as exc:
+            outcomes.append(exc.message)
             continue
+        outcomes.append(pairs)
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in pairs)
+    try:
+        reference: object = _parse_pairs(body, charset, max_fields, max_size)
+    except RequestEntityTooLarge as exc:
+        reference = exc.message
+    assert outcomes[0] == reference, ("whole-body and per-field decoding differ", outcomes[0], reference)
     if body.isascii():
         text = body.decode("ascii")
         assert parse_urlencoded(body) == parse_urlencoded(text), "bytes and str parse differ"

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ("parse_multipart",)
 
-# Spooled file data is handed to a worker thread in batches of at least this size.
-_WRITE_BATCH: Final = 4 << 20
+# Spooled file data is copied into buffers of this size, each handed to a worker thread
+# when full; at most _MAX_IN_FLIGHT of them are queued while the next one fills.
+_WRITE_BATCH: Final = 2 << 20
 _MAX_IN_FLIGHT: Final = 2
 
 
@@ -59,8 +60,8 @@ async def parse_multipart(
     """Parse a ``multipart/form-data`` body into ``(fields, files)`` in arrival order.
 
     Files above ``limits.form_spool_max_size`` are spooled to temporary files; those
-    writes run in a private worker thread in batches of 4 MiB (at most two queued
-    while parsing continues), so the event loop never waits on the disk.
+    writes run in a private worker thread in batches of 2 MiB (at most two queued
+    while the next fills), so the event loop never waits on the disk.
     On any error, including the chunk iterator raising (``ClientDisconnected``),
     every file created so far is closed (deleting its temp file) and the error re-raised.
 
@@ -78,18 +79,31 @@ async def parse_multipart(
     upload: UploadedFile | None = None
     pending: list[bytes] = []
     pending_size = 0
-    written = 0  # bytes of `upload` written or handed to the writer
+    written = 0  # bytes of `upload` appended in memory or handed to the writer
     spooling = False  # `upload` has (or will have) a temp file: writes go to the thread
     # Batches queued on the private writer thread, oldest first (one worker: FIFO order).
     in_flight: deque[asyncio.Future[None]] = deque()
     received = 0
 
     executor: ThreadPoolExecutor | None = None
+    # PERF: spooled content is copied into a few reused buffers as it arrives. Handing the
+    # received chunks themselves to the writer freed a whole batch of them at once when it
+    # was written; the allocator then gave those pages back to the OS and faulted fresh
+    # ones in for the next chunks (~25,000 page faults, a third of the CPU per 100 MiB).
+    buffer: bytearray | None = None
+    buffered = 0
+    in_flight_buffers: deque[bytearray | None] = deque()  # the buffer of each in_flight write
 
-    async def write(target: UploadedFile, batch: list[bytes], finish: bool) -> None:
-        nonlocal executor
-        while len(in_flight) >= _MAX_IN_FLIGHT:  # bounded memory; the disk sets the pace
+    async def next_buffer() -> bytearray:
+        # the oldest write's buffer once that write is done; bounded memory, the disk sets the pace
+        if in_flight and (in_flight[0].done() or len(in_flight) >= _MAX_IN_FLIGHT):
             await in_flight.popleft()
+            if (done := in_flight_buffers.popleft()) is not None:
+                return done
+        return bytearray(_WRITE_BATCH)
+
+    def submit(target: UploadedFile, finish: bool) -> None:
+        nonlocal executor, buffer, buffered, written
         if executor is None:
             # PERF: one private worker per spooling parse. The shared default pool hands
             # consecutive batches to different threads (cold caches, more CPU) because
@@ -97,9 +111,28 @@ async def parse_multipart(
             from concurrent.futures import ThreadPoolExecutor  # only uploads that spool to disk
 
             executor = ThreadPoolExecutor(1, thread_name_prefix="patera-upload")
+        view = memoryview(buffer)[:buffered] if buffer is not None else memoryview(b"")
+        # Content that still fits in memory is kept by reference: never a reused buffer.
+        batch: bytes | memoryview = view.tobytes() if written + buffered <= spool_max else view
         # PERF: queue without waiting for the previous batch, so the worker goes
         # straight on to the next one instead of sleeping between round trips.
-        in_flight.append(asyncio.get_running_loop().run_in_executor(executor, target._append, batch, finish))
+        in_flight.append(asyncio.get_running_loop().run_in_executor(executor, target._append, [batch], finish))
+        in_flight_buffers.append(buffer)
+        written += buffered
+        buffer, buffered = None, 0
+
+    async def spool(target: UploadedFile, data: bytes) -> None:
+        nonlocal buffer, buffered
+        start, end = 0, len(data)
+        while start < end:
+            if buffer is None:
+                buffer = await next_buffer()
+            n = min(_WRITE_BATCH - buffered, end - start)
+            buffer[buffered : buffered + n] = data if n == end else memoryview(data)[start : start + n]
+            buffered += n
+            start += n
+            if buffered == _WRITE_BATCH:
+                submit(target, False)
 
     try:
         async for chunk in chunks:
@@ -111,6 +144,8 @@ async def parse_multipart(
                 if type(event) is bytes:
                     if upload is None:
                         field_data.append(event)
+                    elif spooling:
+                        await spool(upload, event)
                     else:
                         pending.append(event)
                         pending_size += len(event)
@@ -121,7 +156,9 @@ async def parse_multipart(
                         field_data = []
                     elif spooling or written + pending_size > spool_max:
                         spooling = True
-                        await write(upload, pending, True)
+                        for data in pending:
+                            await spool(upload, data)
+                        submit(upload, True)
                         pending, pending_size = [], 0
                     else:
                         upload._append(pending, True)  # in memory: no I/O to offload
@@ -137,20 +174,20 @@ async def parse_multipart(
                         files.append((event.name, upload))
                         written, spooling = 0, False
             if upload is not None and pending:
-                if not spooling and written + pending_size <= spool_max:
+                if written + pending_size <= spool_max:
                     upload._append(pending)
                     written += pending_size
-                    pending, pending_size = [], 0
-                elif pending_size >= _WRITE_BATCH:
+                else:  # past the spool size: from now on its content goes through the buffers
                     spooling = True
-                    await write(upload, pending, False)
-                    written += pending_size
-                    pending, pending_size = [], 0
+                    for data in pending:
+                        await spool(upload, data)
+                pending, pending_size = [], 0
             if parser.complete:
                 break
         parser.close()
         while in_flight:
             await in_flight.popleft()
+        in_flight_buffers.clear()
     except BaseException:
         uploads = [f for _, f in files]
         for fut in in_flight:

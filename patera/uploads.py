@@ -9,7 +9,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -27,7 +27,7 @@ _writev = getattr(os, "writev", None)
 _CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
 
 
-def _write_all(f: IO[bytes], chunks: list[bytes]) -> None:
+def _write_all(f: IO[bytes], chunks: Sequence[bytes | memoryview]) -> None:
     """Write every chunk to an unbuffered file (``writev`` where available)."""
     if not isinstance(f, io.FileIO) or _writev is None:
         f.writelines(chunks)
@@ -80,7 +80,7 @@ class UploadedFile:
         self._spool_max_size = spool_max_size
         self._closed = False
         #: in-memory content still being received, joined into ``_file`` on finish
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | memoryview] = []
 
     # ------------------------------------------------------------------ attributes
 
@@ -180,8 +180,10 @@ class UploadedFile:
         # this one writes (a plain re-read would be "unreachable" to mypy's narrowing).
         return self._closed
 
-    def _append(self, chunks: list[bytes], finish: bool = False) -> None:
+    def _append(self, chunks: Sequence[bytes | memoryview], finish: bool = False) -> None:
         """Append chunks, rolling over to a temporary file past the spool size.
+
+        Chunks kept in memory are kept by reference: the caller must not reuse them.
 
         Called inline while the content provably stays in memory, otherwise in a
         worker thread by the multipart parser (disk writes must not block the loop).

@@ -7,7 +7,7 @@ import hashlib
 import random
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from email import policy
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -822,7 +822,7 @@ class Recording(UploadedFile):
         super().__init__(*args, **kwargs)
         Recording.created.append(self)
 
-    def _append(self, chunks: list[bytes], finish: bool = False) -> None:
+    def _append(self, chunks: Sequence[bytes | memoryview], finish: bool = False) -> None:
         Recording.threads.append((self.in_memory, threading.current_thread() is threading.main_thread()))
         super()._append(chunks, finish)
 
@@ -851,6 +851,25 @@ async def test_large_files_spool_off_the_event_loop(recording: type[Recording]) 
     small.close()
     large.close()
     assert large.stream.closed
+
+
+@pytest.mark.parametrize("spool_max", [0, 1000, 3_000_000, 5_000_000, 20_000_000])
+@pytest.mark.parametrize("chunk", [None, 65536, 1_000_003], ids=["whole", "64KiB", "odd"])
+async def test_spooled_content_is_exact_across_reused_write_buffers(spool_max: int, chunk: int | None) -> None:
+    """Spooled data goes through a few reused buffers: none may leak into content kept in memory."""
+    rng = random.Random(spool_max)
+    first, second = rng.randbytes(5_000_017), rng.randbytes(7_654_321)
+    body = part("a", first, "a.bin") + part("f", b"field") + part("b", second, "b.bin") + b"--xYz--"
+    chunks = [body] if chunk is None else list(fixed(chunk)(body))
+    limits = BodyLimits(form_spool_max_size=spool_max)
+    fields, files = await parse_multipart(aiter_chunks(iter(chunks)), ctype(B), limits)
+    assert fields == [("f", "field")]
+    (_, a), (_, b) = files
+    for upload, content in ((a, first), (b, second)):
+        assert upload.size == len(content)
+        assert upload.in_memory is (len(content) <= spool_max)
+        assert upload.read() == content
+        upload.close()
 
 
 @pytest.mark.parametrize("failure", ["disconnect", "malformed", "limit"])
