@@ -1,8 +1,8 @@
 """Swagger UI's files from the ``docs`` extra, so ``/openapi/docs`` works offline (SPEC §12).
 
 The extra installs ``swagger-ui-bundle-v2``, which ships the Swagger UI 5 distribution as
-package data under the import name ``swagger_ui_bundle``. It is imported only when an app
-with the OpenAPI routes is built; without it the docs page loads the CDN instead.
+package data. Its files are looked up only when an app with the OpenAPI routes is built;
+without it the docs page loads the CDN instead.
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ _REQUIRED = ("swagger-ui.css", "swagger-ui-bundle.js")
 def bundled_swagger_ui() -> Path | None:
     """The folder holding Swagger UI's files, or ``None`` when the ``docs`` extra is missing.
 
-    A bundle installed somewhere that is not a plain folder (a zip) counts as missing too:
-    the files are streamed from disk.
+    The folder is found through the ``swagger-ui-bundle-v2`` distribution's own file list,
+    not by importing ``swagger_ui_bundle``: the older ``swagger-ui-bundle`` package (Swagger
+    UI 4) installs a module of that same name, and its files must not be served instead. A
+    bundle installed somewhere that is not a plain folder (a zip) counts as missing too: the
+    files are streamed from disk. Called once, when the docs controller is built.
     """
+    from importlib import metadata
+
     try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:
+        dist = metadata.distribution("swagger-ui-bundle-v2")
+    except metadata.PackageNotFoundError:
         return None
-    folder = Path(str(swagger_ui_path))
-    if not all((folder / name).is_file() for name in _REQUIRED):
-        return None
-    return folder
+    for file in dist.files or ():
+        if file.name == _REQUIRED[-1]:
+            folder = Path(str(dist.locate_file(file))).parent
+            if all((folder / name).is_file() for name in _REQUIRED):
+                return folder
+    return None

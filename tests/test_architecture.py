@@ -52,7 +52,6 @@ LAYERS: dict[str, int] = {
 CORE_DEPENDENCIES = {"pydantic", "pydantic_core", "loguru", "typing_extensions"}
 #: Optional packages and where they may be imported (lazily, or by the extra's own module).
 OPTIONAL_ALLOWED = {"jinja2": {"_templates"}, "hypercorn": {"serve"}, "httpx": {"testing.client"},
-    "swagger_ui_bundle": {"_swagger_assets"},
 }
 CORE_SUBPACKAGES = {"controller", "cli", "testing", "project_template"}
 

@@ -54,9 +54,13 @@ def import_names() -> dict[str, set[str]]:
 
 @cache
 def used_by_patera() -> tuple[frozenset[str], frozenset[str]]:
-    """Top-level modules imported anywhere under patera/, and the drivers named in ``a+b://`` strings."""
+    """Top-level modules imported anywhere under patera/, and names patera loads by name.
+
+    The second set holds the drivers named in ``a+b://`` strings and the distributions
+    looked up with ``importlib.metadata.distribution("name")`` (data-only packages).
+    """
     imported: set[str] = set()
-    drivers: set[str] = set()
+    by_name: set[str] = set()
     sources = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.py-tpl")]
     for source in sources:
         tree = ast.parse(source.read_text(encoding="utf-8"), str(source))
@@ -66,8 +70,16 @@ def used_by_patera() -> tuple[frozenset[str], frozenset[str]]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                drivers.update(re.findall(r"\b[a-z0-9]+\+([a-z0-9_]+)://", node.value))
-    return frozenset(imported), frozenset(drivers)
+                by_name.update(re.findall(r"\b[a-z0-9]+\+([a-z0-9_]+)://", node.value))
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", None)) == "distribution"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                by_name.add(normalise(node.args[0].value))
+    return frozenset(imported), frozenset(by_name)
 
 
 def is_pytest_plugin(dist_name: str) -> bool:
@@ -94,9 +106,9 @@ def runtime_cases() -> list[object]:
 def test_every_package_of_an_extra_is_used_under_patera(extra: str, distribution: str) -> None:
     modules = import_names().get(distribution)
     assert modules, f"{distribution} (extra {extra!r}) is not installed: pip install -e '.[dev]'"
-    imported, drivers = used_by_patera()
+    imported, by_name = used_by_patera()
     plugin = is_pytest_plugin(distribution) and "pytest" in imported
-    used = bool(modules & imported) or bool(modules & drivers) or plugin
+    used = bool(modules & imported) or bool(modules & by_name) or normalise(distribution) in by_name or plugin
     names = ", ".join(sorted(modules))
     assert used, f"extra {extra!r} installs {distribution} ({names}) but nothing under patera/ uses it"
 

@@ -169,7 +169,20 @@ async def test_assets_follow_the_app_path_and_open_api_url() -> None:
 
 
 def test_bundle_lookup_without_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import sys
+    from importlib import metadata
 
-    monkeypatch.setitem(sys.modules, "swagger_ui_bundle", None)  # import fails as if not installed
+    def not_installed(name: str) -> metadata.Distribution:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", not_installed)
     assert swagger_assets.bundled_swagger_ui() is None
+
+
+def test_bundle_is_found_through_the_docs_extras_distribution() -> None:
+    from importlib import metadata
+
+    folder = swagger_assets.bundled_swagger_ui()
+    assert folder is not None
+    record = {str(metadata.distribution("swagger-ui-bundle-v2").locate_file(f)) for f in
+              metadata.distribution("swagger-ui-bundle-v2").files or ()}
+    assert str(folder / "swagger-ui-bundle.js") in record
