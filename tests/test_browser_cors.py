@@ -10,12 +10,9 @@ bounded in time; skipped without ``/usr/bin/chromium`` or hypercorn.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import json
-import os
 import re
-import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,13 +23,12 @@ from patera import Patera, Request, Response
 from patera.controller import Controller, cors, delete, get, no_cors, path, post, put
 from patera.exceptions import abort
 
+from ._chromium import CHROMIUM, dump_dom
 from ._servers import hypercorn_server
 from .conftest import build_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).parent / "browser"
 STARTUP_TIMEOUT = 10.0
-BROWSER_TIMEOUT = 60.0
 
 pytestmark = [
     pytest.mark.browser,
@@ -136,50 +132,6 @@ class Page(Controller):
     async def echo(self, req: Request) -> Response:
         CALLS["page.echo"] += 1
         return req.response.json({"origin": req.headers.get("origin")})
-
-
-async def dump_dom(url: str, profile: Path) -> str:
-    """Load ``url`` in headless Chromium and return the DOM once the page went idle."""
-    args = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--disable-extensions",
-        f"--user-data-dir={profile}",
-        # Virtual time only advances while no fetch is pending, so the budget outlasts every
-        # request the page makes; the real-time bound is BROWSER_TIMEOUT below.
-        "--virtual-time-budget=30000",
-        "--dump-dom",
-        url,
-    ]
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,  # its own process group: a timeout ends the browser and its children
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), BROWSER_TIMEOUT)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        pytest.fail(f"chromium did not finish within {BROWSER_TIMEOUT}s")
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-    dom = stdout.decode("utf-8", "replace")
-    assert proc.returncode == 0, f"chromium exited with {proc.returncode}: {stderr.decode(errors='replace')[-2000:]}"
-    return dom
 
 
 def read_results(dom: str) -> dict[str, Any]:
